@@ -1,0 +1,400 @@
+// fault_driver: self-checking fault scenarios around system()/popen(). Each
+// mode prints "ok:"/"FAIL:" lines and exits 1 if any check failed; an alarm
+// turns a hang into a failure. Runs natively and under the library (the
+// runner passes --expect-helper then: the scenario must then find and hit a
+// forkless-helper child, or it would test nothing).
+//
+// Modes:
+//   kill-between  SIGKILL the helper between calls; later calls still right,
+//                 and wait()/waitpid(-1) never return the dead helper
+//   kill-during   SIGKILL the helper from another thread while
+//                 system("sleep 0.3; exit 7") and a popen() run
+//   close-fds     close every descriptor >= 3 between calls, open files of
+//                 the application's own: nothing is ever written into them
+//   dup2-fds      dup2 a file of the application's over every descriptor from
+//                 3 to 1023 between calls: nothing is written into it
+//   wait-echild   with only the helper left, wait(NULL) and every waitpid/
+//                 wait3/wait4/waitid(P_ALL) give -1/ECHILD at once; a real
+//                 child is still returned
+//   storm         1000 system("exit N") from 4 threads, distinct codes; then
+//                 no zombie child and no leaked descriptor
+//   daemonize     fork, setsid, fork: the grandchild runs system()/popen()
+//                 with threads running; the output it relays must be right
+//   outlive       spawn once, print "info: helpers=PID,..." and exit
+//                 (the runner checks those helpers are gone within 2 s)
+//   outlive-kill  the same, then wait to be SIGKILLed by the runner
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <map>
+#include <string>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+#include "e2e_util.h"
+
+namespace {
+
+int g_failures = 0;
+bool g_expect_helper = false;
+
+void check(bool ok, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  printf("%s", ok ? "ok: " : "FAIL: ");
+  vprintf(fmt, ap);
+  printf("\n");
+  fflush(stdout);
+  va_end(ap);
+  if (!ok) g_failures++;
+}
+
+int exit_code_of(int status) { return status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1; }
+
+void expect_system(const char *command, int code) {
+  int status = system(command);
+  check(exit_code_of(status) == code, "system(\"%s\") status %d, want exit %d", command, status, code);
+}
+
+void expect_popen(const char *command, const std::string &output) {
+  FILE *stream = popen(command, "r");
+  if (!stream) {
+    check(false, "popen(\"%s\"): NULL, errno %d", command, errno);
+    return;
+  }
+  std::string got = e2e::read_all(stream);
+  int status = pclose(stream);
+  check(got == output && exit_code_of(status) == 0, "popen(\"%s\") gave [%s] status %d", command,
+        got.c_str(), status);
+}
+
+void expect_echild(const char *what, pid_t got) {
+  int e = errno;
+  check(got == -1 && e == ECHILD, "%s returned %d errno %d (want -1 ECHILD)", what, got, e);
+}
+
+// Every wait flavour must say ECHILD when the helper is all that is left.
+void expect_no_children_visible() {
+  int status;
+  auto start = std::chrono::steady_clock::now();
+  errno = 0;
+  expect_echild("wait(NULL)", wait(nullptr));
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+  check(ms.count() < 500, "wait(NULL) took %lld ms", static_cast<long long>(ms.count()));
+  errno = 0;
+  expect_echild("waitpid(-1, WNOHANG)", waitpid(-1, &status, WNOHANG));
+  errno = 0;
+  expect_echild("waitpid(0, WNOHANG)", waitpid(0, &status, WNOHANG));
+  errno = 0;
+  expect_echild("wait3(WNOHANG)", wait3(&status, WNOHANG, nullptr));
+  errno = 0;
+  expect_echild("wait4(-1, WNOHANG)", wait4(-1, &status, WNOHANG, nullptr));
+  siginfo_t info;
+  errno = 0;
+  expect_echild("waitid(P_ALL, WNOHANG)", waitid(P_ALL, 0, &info, WEXITED | WNOHANG) == 0 ? 0 : -1);
+}
+
+std::vector<pid_t> expect_helpers() {
+  std::vector<pid_t> helpers = e2e::helper_pids(getpid());
+  if (g_expect_helper) check(!helpers.empty(), "found %zu forkless-helper children", helpers.size());
+  return helpers;
+}
+
+void kill_all(const std::vector<pid_t> &pids) {
+  for (pid_t pid : pids) kill(pid, SIGKILL);
+}
+
+void mode_kill_between() {
+  expect_system("exit 3", 3);
+  kill_all(expect_helpers());
+  usleep(50 * 1000);
+  for (int i = 0; i < 3; i++) {
+    expect_system("exit 4", 4);
+    expect_popen("echo after-kill", "after-kill\n");
+  }
+  // Killed right before the call, with no time for anyone to notice.
+  kill_all(expect_helpers());
+  expect_system("exit 5", 5);
+  expect_popen("echo right-after-kill", "right-after-kill\n");
+  expect_no_children_visible();
+}
+
+void mode_kill_during() {
+  expect_system("exit 1", 1);
+  for (int round = 0; round < 2; round++) {
+    std::thread killer([] {
+      usleep(100 * 1000);
+      kill_all(expect_helpers());
+    });
+    if (round == 0)
+      expect_system("sleep 0.3; exit 7", 7);
+    else
+      expect_popen("sleep 0.3; echo during", "during\n");
+    killer.join();
+    expect_system("exit 8", 8);
+    expect_popen("echo after", "after\n");
+  }
+  expect_no_children_visible();
+}
+
+// The application's own files: they must stay empty, offset 0.
+struct OwnFiles {
+  std::vector<int> fds;
+  std::vector<std::string> names;
+  void open_some(int count, const char *prefix) {
+    for (int i = 0; i < count; i++) {
+      names.push_back(std::string(prefix) + std::to_string(i));
+      fds.push_back(open(names.back().c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600));
+    }
+  }
+  void expect_untouched(const char *when) {
+    for (size_t i = 0; i < names.size(); i++) {
+      struct stat st;
+      bool ok = stat(names[i].c_str(), &st) == 0 && st.st_size == 0;
+      check(ok, "%s: %s is empty (size %lld)", when, names[i].c_str(),
+            ok ? 0LL : static_cast<long long>(st.st_size));
+    }
+  }
+};
+
+void calls_after(const char *when) {
+  expect_system("exit 6", 6);
+  expect_popen("echo still-works", "still-works\n");
+  printf("ok: calls after %s\n", when);
+}
+
+void mode_close_fds() {
+  expect_system("exit 2", 2);
+  expect_helpers();
+  close_range(3, ~0U, 0);
+  calls_after("close_range(3, ~0)");
+  OwnFiles files;
+  files.open_some(16, "own-file-");
+  check(files.fds.front() == 3, "first own file got descriptor %d", files.fds.front());
+  calls_after("opening own files at low numbers");
+  files.expect_untouched("after close and reopen");
+  rlimit rl;
+  getrlimit(RLIMIT_NOFILE, &rl);
+  for (int fd = 3; fd < static_cast<int>(rl.rlim_cur); fd++) close(fd);
+  calls_after("closing 3..RLIMIT_NOFILE one by one");
+  files.expect_untouched("after the second close");
+}
+
+void mode_dup2_fds() {
+  expect_system("exit 2", 2);
+  expect_helpers();
+  rlimit rl;
+  getrlimit(RLIMIT_NOFILE, &rl);
+  if (rl.rlim_cur < 1024) {
+    rl.rlim_cur = std::min<rlim_t>(1024, rl.rlim_max);
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+  const char *victim_name = "victim-file";
+  int victim = open(victim_name, O_RDWR | O_CREAT | O_TRUNC, 0600);
+  struct stat victim_st;
+  fstat(victim, &victim_st);
+  for (int fd = 3; fd < 1024; fd++)
+    if (fd != victim) dup2(victim, fd);
+  calls_after("dup2 over 3..1023");
+  calls_after("dup2 over 3..1023 (again)");
+  int moved = 0;
+  for (int fd = 3; fd < 1024; fd++) {
+    struct stat st;
+    if (fstat(fd, &st) != 0 || st.st_ino != victim_st.st_ino || st.st_dev != victim_st.st_dev) moved++;
+  }
+  check(moved == 0, "%d of the descriptors 3..1023 no longer refer to the victim file", moved);
+  check(lseek(victim, 0, SEEK_CUR) == 0, "victim offset is %lld", static_cast<long long>(lseek(victim, 0, SEEK_CUR)));
+  struct stat st;
+  stat(victim_name, &st);
+  check(st.st_size == 0, "victim file size is %lld", static_cast<long long>(st.st_size));
+}
+
+void mode_wait_echild() {
+  expect_system("exit 2", 2);
+  expect_popen("echo x", "x\n");
+  expect_helpers();
+  expect_no_children_visible();
+  pid_t child = fork();
+  if (child == 0) _exit(9);
+  int status = 0;
+  pid_t got = wait(&status);
+  check(got == child && exit_code_of(status) == 9, "wait() returned %d status %d for child %d", got, status, child);
+  expect_no_children_visible();
+}
+
+std::map<int, std::string> fd_table() {
+  std::map<int, std::string> out;
+  DIR *dir = opendir("/proc/self/fd");
+  while (dirent *entry = readdir(dir)) {
+    if (entry->d_name[0] == '.') continue;
+    char target[512] = {};
+    std::string path = std::string("/proc/self/fd/") + entry->d_name;
+    if (readlink(path.c_str(), target, sizeof target - 1) < 0) continue;
+    out[atoi(entry->d_name)] = target;
+  }
+  closedir(dir);
+  return out;
+}
+
+int run_storm(int threads, int per_thread) {
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; t++)
+    workers.emplace_back([t, per_thread, &wrong] {
+      for (int i = 0; i < per_thread; i++) {
+        int code = t * 64 + i % 64;
+        char command[32];
+        snprintf(command, sizeof command, "exit %d", code);
+        int status = system(command);
+        if (exit_code_of(status) != code) {
+          if (wrong.fetch_add(1) < 5) printf("FAIL: system(\"%s\") gave status %d\n", command, status);
+        }
+      }
+    });
+  for (auto &w : workers) w.join();
+  return wrong.load();
+}
+
+void mode_storm() {
+  run_storm(4, 10);
+  expect_helpers();
+  std::map<int, std::string> before = fd_table();
+  auto start = std::chrono::steady_clock::now();
+  int wrong = run_storm(4, 250);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+  check(wrong == 0, "1000 system() calls from 4 threads: %d wrong (%lld ms)", wrong,
+        static_cast<long long>(ms.count()));
+  usleep(100 * 1000);
+  int zombies = 0;
+  for (const e2e::ProcInfo &p : e2e::children_of(getpid()))
+    if (p.state == 'Z') {
+      zombies++;
+      printf("zombie child %d (%s)\n", p.pid, p.comm.c_str());
+    }
+  check(zombies == 0, "%d zombie children after the storm", zombies);
+  std::map<int, std::string> after = fd_table();
+  for (const auto &[fd, target] : after)
+    if (!before.count(fd)) printf("new descriptor %d -> %s\n", fd, target.c_str());
+  for (const auto &[fd, target] : before)
+    if (!after.count(fd)) printf("vanished descriptor %d -> %s\n", fd, target.c_str());
+  check(before.size() == after.size(), "descriptors before %zu, after %zu", before.size(), after.size());
+  expect_no_children_visible();
+}
+
+// What the grandchild relays through the pipe; the parent compares it.
+const char kDaemonExpected[] =
+    "daemon-says-hi\n"
+    "system.exit=4\n"
+    "popen=[popen-in-daemon\n] pclose.exit=0\n";
+
+void daemon_grandchild(int out_fd) {
+  dup2(out_fd, 1);
+  close(out_fd);
+  e2e::BusyThreads busy(2);
+  fflush(stdout);
+  int status = system("echo daemon-says-hi; exit 4");
+  printf("system.exit=%d\n", exit_code_of(status));
+  FILE *stream = popen("echo popen-in-daemon", "r");
+  std::string got = stream ? e2e::read_all(stream) : "NULL";
+  int pstatus = stream ? pclose(stream) : -1;
+  printf("popen=[%s] pclose.exit=%d\n", got.c_str(), exit_code_of(pstatus));
+  fflush(stdout);
+  busy.stop();
+  exit(0);
+}
+
+void mode_daemonize() {
+  expect_system("exit 2", 2);
+  expect_helpers();
+  int p[2];
+  if (pipe(p) != 0) return check(false, "pipe");
+  int info[2];
+  if (pipe(info) != 0) return check(false, "pipe");
+  fflush(stdout);
+  pid_t child = fork();
+  if (child == 0) {
+    close(p[0]);
+    close(info[0]);
+    setsid();
+    pid_t grandchild = fork();
+    if (grandchild == 0) {
+      close(info[1]);
+      daemon_grandchild(p[1]);
+    }
+    dprintf(info[1], "%d", grandchild);
+    _exit(grandchild > 0 ? 0 : 1);
+  }
+  close(p[1]);
+  close(info[1]);
+  int status;
+  waitpid(child, &status, 0);
+  check(exit_code_of(status) == 0, "intermediate child exited %d", status);
+  FILE *info_stream = fdopen(info[0], "r");
+  printf("info: daemon_pid=%s\n", e2e::read_all(info_stream).c_str());
+  fclose(info_stream);
+  FILE *relay = fdopen(p[0], "r");
+  std::string got = e2e::read_all(relay);
+  fclose(relay);
+  check(got == kDaemonExpected, "daemon relayed [%s]", got.c_str());
+  expect_system("exit 3", 3);
+}
+
+void mode_outlive(bool wait_for_kill) {
+  expect_system("exit 2", 2);
+  expect_popen("echo x", "x\n");
+  std::vector<pid_t> helpers = expect_helpers();
+  printf("info: helpers=");
+  for (pid_t pid : helpers) printf("%d,", pid);
+  printf("\n");
+  fflush(stdout);
+  if (wait_for_kill) {
+    printf("info: waiting\n");
+    fflush(stdout);
+    for (;;) pause();
+  }
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    fprintf(stderr, "usage: fault_driver MODE [--expect-helper]\n");
+    return 2;
+  }
+  const std::string mode = argv[1];
+  g_expect_helper = argc > 2 && std::string(argv[2]) == "--expect-helper";
+  alarm(mode == "outlive-kill" ? 30 : 25);
+  e2e::BusyThreads busy(mode == "daemonize" ? 0 : 2);
+  if (mode == "kill-between")
+    mode_kill_between();
+  else if (mode == "kill-during")
+    mode_kill_during();
+  else if (mode == "close-fds")
+    mode_close_fds();
+  else if (mode == "dup2-fds")
+    mode_dup2_fds();
+  else if (mode == "wait-echild")
+    mode_wait_echild();
+  else if (mode == "storm")
+    mode_storm();
+  else if (mode == "daemonize")
+    mode_daemonize();
+  else if (mode == "outlive" || mode == "outlive-kill")
+    mode_outlive(mode == "outlive-kill");
+  else {
+    fprintf(stderr, "fault_driver: unknown mode %s\n", mode.c_str());
+    return 2;
+  }
+  busy.stop();
+  printf("%s: %d failure(s)\n", mode.c_str(), g_failures);
+  return g_failures ? 1 : 0;
+}
