@@ -1,0 +1,69 @@
+// "forkless-bench startup": the start-up cost of a short program with the
+// library preloaded (helper started eagerly or lazily) against native.
+// forkless-bench itself runs natively here; only the measured program gets
+// LD_PRELOAD. The variants run round-robin (native, eager, lazy, native, ...)
+// so that drift in the machine's state hits them alike. Hazard: with eager
+// start the program forks its helper from a constructor; the helper outlives
+// the program briefly (until it sees EOF), which is not part of the time.
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "child_process.h"
+#include "commands.h"
+#include "json_line.h"
+#include "latency_stats.h"
+#include "spawn_api.h"
+
+namespace forkless_bench {
+
+namespace {
+struct startup_variant {
+  const char* name;
+  std::vector<std::string> env;
+  std::vector<long long> samples_ns;
+  long failures = 0;
+};
+}  // namespace
+
+int run_startup_cost(bench_args& args) {
+  std::string lib = args.text("lib", "");
+  std::string label = args.text("name", "program");
+  long runs = static_cast<long>(args.number("runs", 100));
+  if (!args.error().empty() || args.command().empty()) {
+    std::fprintf(stderr, "forkless-bench startup: %s\n",
+                 args.error().empty() ? "give the program after --" : args.error().c_str());
+    return 2;
+  }
+  std::vector<startup_variant> variants;
+  variants.push_back({"native", clean_environment({}), {}, 0});
+  if (!lib.empty()) {
+    variants.push_back({"eager", clean_environment({"LD_PRELOAD=" + lib, "FORKLESS_HELPER_START=eager"}), {}, 0});
+    variants.push_back({"lazy", clean_environment({"LD_PRELOAD=" + lib, "FORKLESS_HELPER_START=lazy"}), {}, 0});
+  }
+  for (startup_variant& variant : variants) {  // warm-up, not counted; shows loader errors
+    if (run_child(args.command(), variant.env, nullptr, false) != 0)
+      std::fprintf(stderr, "forkless-bench startup: %s (%s) did not exit 0\n", label.c_str(), variant.name);
+  }
+  for (long run = 0; run < runs; ++run) {
+    for (startup_variant& variant : variants) {
+      long long start = monotonic_ns();
+      int status = run_child(args.command(), variant.env, nullptr, true);
+      variant.samples_ns.push_back(monotonic_ns() - start);
+      if (status != 0) ++variant.failures;
+    }
+  }
+  double native_p50 = summarize_ns(variants[0].samples_ns).p50_us;
+  for (startup_variant& variant : variants) {
+    latency_summary summary = summarize_ns(variant.samples_ns);
+    json_line line;
+    line.add("kind", "startup").add("program", label).add("variant", variant.name)
+        .add("runs", static_cast<long>(summary.count)).add("failures", variant.failures)
+        .add("p50_us", summary.p50_us).add("p99_us", summary.p99_us).add("mean_us", summary.mean_us)
+        .add("ratio_p50", native_p50 > 0 ? summary.p50_us / native_p50 : -1.0);
+    std::printf("%s\n", line.str().c_str());
+  }
+  return 0;
+}
+
+}  // namespace forkless_bench
