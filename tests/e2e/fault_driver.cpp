@@ -157,12 +157,12 @@ struct OwnFiles {
     }
   }
   void expect_untouched(const char *when) {
-    for (size_t i = 0; i < names.size(); i++) {
+    std::string written;
+    for (const std::string &name : names) {
       struct stat st;
-      bool ok = stat(names[i].c_str(), &st) == 0 && st.st_size == 0;
-      check(ok, "%s: %s is empty (size %lld)", when, names[i].c_str(),
-            ok ? 0LL : static_cast<long long>(st.st_size));
+      if (stat(name.c_str(), &st) != 0 || st.st_size != 0) written += " " + name;
     }
+    check(written.empty(), "%s: %zu own files all empty (not empty:%s)", when, names.size(), written.c_str());
   }
 };
 

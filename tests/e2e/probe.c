@@ -19,7 +19,9 @@
  * /proc/self/fd: a descriptor the library leaked into the child shows up as
  * an extra line.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
