@@ -133,6 +133,13 @@ def require_same(native, forkless):
     print("ok: identical output and exit status natively and under forkless")
 
 
+def require_every(proc, prefix, value):
+    """Every native output line starting with prefix must be exactly value."""
+    lines = [l for l in proc.stdout.decode(errors="replace").splitlines() if l.startswith(prefix)]
+    if not lines or any(l != value for l in lines):
+        raise Failure(f"native output: lines {lines} should all be {value!r}")
+
+
 def require_lines(proc, present=(), absent=()):
     """Sanity checks on the native run, so the comparison cannot pass
     vacuously (e.g. because the driver's set-up silently did nothing)."""
@@ -179,8 +186,15 @@ def test_differential(r):
             "pclose-r.status=1280 exited=5",
             "stdin.text=hello from the driver",
         ],
-        absent=["fd 9 ", "fd 13 ", "fd 21 ", "env FL_E2E_DOOMED", "sig.handled=1"],
+        absent=["fd 9 ", "fd 13 ", "fd 21 ", "env FL_E2E_DOOMED"],
     )
+    # The probe sees the caller's mask (SIGWINCH) and SIGINT/SIGQUIT at
+    # default, whichever call started it; the caller's state is restored.
+    require_every(native, "sig.blocked=", "sig.blocked=28,")
+    require_every(native, "sig.ignored=", "sig.ignored=12,")
+    require_every(native, "sig.handled=", "sig.handled=")
+    require_lines(native, present=["system-kill-parent.status=2304 exited=9", "after.blocked=28,",
+                                   "after.sig2=default", "after.sig3=default", "after.sig10=handled"])
     require_same(*procs)
     r.require_routes("system", "popen")
 

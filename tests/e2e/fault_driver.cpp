@@ -131,15 +131,20 @@ void mode_kill_between() {
 void mode_kill_during() {
   expect_system("exit 1", 1);
   for (int round = 0; round < 2; round++) {
-    std::thread killer([] {
+    std::atomic<bool> in_call{true}, killed_in_call{false};
+    std::thread killer([&] {
       usleep(100 * 1000);
-      kill_all(expect_helpers());
+      std::vector<pid_t> helpers = expect_helpers();
+      kill_all(helpers);
+      killed_in_call = !helpers.empty() && in_call;
     });
     if (round == 0)
       expect_system("sleep 0.3; exit 7", 7);
     else
       expect_popen("sleep 0.3; echo during", "during\n");
+    in_call = false;
     killer.join();
+    if (g_expect_helper) check(killed_in_call, "the helper was killed while the call ran");
     expect_system("exit 8", 8);
     expect_popen("echo after", "after\n");
   }

@@ -155,6 +155,10 @@ int main(int argc, char **argv) {
   fflush(stdout);
   print_status("system", system((probe + " --exit=3 system 'two words' \"\" end").c_str()));
 
+  // system() ignores SIGINT and SIGQUIT in the caller while it waits: a
+  // child signalling its parent must not end the caller.
+  print_status("system-kill-parent", system("kill -INT $PPID; kill -QUIT $PPID; exit 9"));
+
   FILE *reader = popen((probe + " --exit=5 popen-r").c_str(), "r");
   if (!reader) fail("popen r");
   printf("== popen-w\n");
