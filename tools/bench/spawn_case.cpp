@@ -2,9 +2,10 @@
 // writer count, API and number of concurrent callers measures a no-spawn
 // writer baseline and a spawn phase, printing one JSON line per case.
 // Hazards:
-//  - after a native fork every page is write-protected; the writers' next
-//    pass faults on each page. We let the writers make one full pass (capped)
-//    after each phase so the next baseline is not depressed by the last one.
+//  - after a native fork every page is write-protected; the next write to
+//    each faults. After a fork phase the main thread rewrites every page once
+//    so that the next baseline and the next case do not pay for the last one
+//    (callers should list fork last: it disturbs what follows it).
 //  - a phase ends after --spawns spawns or --max-seconds, whichever first, but
 //    every caller makes at least one spawn, so slow cases still give numbers.
 //  - with one caller the main thread spawns (no extra thread), so with no
@@ -87,12 +88,13 @@ double writer_rate(const dirty_writers& writers, double seconds) {
   return static_cast<double>(writers.pages_written() - before) / elapsed;
 }
 
-// Waits until the writers have written as many pages as the region holds.
-void let_writers_pass(const dirty_writers& writers, size_t pages, double cap_seconds) {
-  uint64_t target = writers.pages_written() + pages;
-  long long deadline = monotonic_ns() + static_cast<long long>(cap_seconds * 1e9);
-  while (writers.pages_written() < target && monotonic_ns() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+// Writes every page once, taking the copy-on-write faults a fork left behind.
+void rewrite_pages(const touched_memory& memory) {
+  if (populate_writable(memory.data(), memory.size())) return;
+  for (size_t offset = 0; offset < memory.size(); offset += 4096) {
+    auto* byte = reinterpret_cast<volatile unsigned char*>(memory.data() + offset);
+    *byte = static_cast<unsigned char>(*byte + 1);
+  }
 }
 
 long minor_faults(int who) {
@@ -172,7 +174,6 @@ int run_spawn_cases(bench_args& args) {
   }
   resident_memory resident = read_resident_memory();
   bool preloaded = forkless_preloaded();
-  size_t region_pages = memory.size() / 4096;
 
   dirty_writers writers;
   route_tally tally;
@@ -202,7 +203,7 @@ int run_spawn_cases(bench_args& args) {
             .add("fds", settings.fds).add("preloaded", preloaded ? 1 : 0)
             .add("spawns", static_cast<long>(total.count)).add("failures", phase.failures)
             .add("p50_us", total.p50_us).add("p99_us", total.p99_us).add("mean_us", total.mean_us)
-            .add("call_p50_us", call.p50_us).add("spawns_per_s", spawned / phase.seconds)
+            .add("call_p50_us", call.p50_us).add("phase_s", phase.seconds).add("spawns_per_s", spawned / phase.seconds)
             .add("writer_baseline_pps", baseline).add("writer_during_pps", during)
             .add("writer_ratio", baseline > 0 ? during / baseline : -1.0)
             .add("minflt_per_spawn", static_cast<double>(self_faults) / spawned)
@@ -213,7 +214,7 @@ int run_spawn_cases(bench_args& args) {
             .add("route_native", routes.logging ? routes.native : -1L);
         std::printf("%s\n", line.str().c_str());
         std::fflush(stdout);
-        if (writers.count()) let_writers_pass(writers, region_pages, 1.0);
+        if (api == spawn_api::fork_exec) rewrite_pages(memory);
       }
     }
     writers.stop();

@@ -1,6 +1,7 @@
 // Allocation and first touch of the benchmark's memory; see touched_memory.h.
-// The first touch runs on two threads (the machines have two cores) because
-// zeroing 4 GiB of 4 KiB pages takes over a second on one.
+// Pages are faulted in with MADV_POPULATE_WRITE where the kernel has it; the
+// fallback touch runs on two threads (the machines have two cores) because
+// faulting 4 GiB of 4 KiB pages one by one takes seconds.
 #include "touched_memory.h"
 
 #include <sys/mman.h>
@@ -15,6 +16,18 @@ namespace forkless_bench {
 
 static constexpr size_t huge_page = size_t{2} << 20;
 static constexpr size_t small_page = 4096;
+// MADV_POPULATE_WRITE (Linux 5.14): faults every page in writable from the
+// kernel, several times faster than touching them from user space (one
+// exception per page), and breaks the copy-on-write sharing a fork left.
+#ifdef MADV_POPULATE_WRITE
+static constexpr int populate_write_advice = MADV_POPULATE_WRITE;
+#else
+static constexpr int populate_write_advice = 23;
+#endif
+
+bool populate_writable(unsigned char* data, size_t size) {
+  return madvise(data, size, populate_write_advice) == 0;
+}
 
 touched_memory::~touched_memory() {
   if (mapping_ != nullptr) munmap(mapping_, mapping_size_);
@@ -34,6 +47,7 @@ bool touched_memory::allocate(size_t bytes, page_kind pages) {
   // Advice is best effort: on kernels without THP it fails and pages stay small.
   madvise(data_, size_, pages == page_kind::huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
 
+  if (populate_writable(data_, size_)) return true;
   unsigned cores = std::thread::hardware_concurrency();
   size_t parts = cores >= 2 ? 2 : 1;
   size_t chunk = size_ / huge_page / parts * huge_page;

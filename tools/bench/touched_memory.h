@@ -30,6 +30,10 @@ class touched_memory {
   size_t size_ = 0;
 };
 
+// Makes every page of [data, data+size) present and writable (no shared
+// copy-on-write pages left); false if the kernel cannot (then write them).
+bool populate_writable(unsigned char* data, size_t size);
+
 // Resident memory and its transparent-huge-page part, in MiB, from
 // /proc/self/smaps_rollup (-1 if unreadable).
 struct resident_memory { long rss_mib = -1; long huge_mib = -1; };
