@@ -1,0 +1,250 @@
+// fork() emulation: the decisions before the clone, the parent's resume
+// after it, and the native path.
+//
+// Hazards (see also fork_entry_x86_64.S):
+// - The child shares the parent's memory and TLS. Everything it may change
+//   that the parent relies on is saved here before the clone and put back in
+//   resume: the caller's stack window (stack_window.h), environ (libuv
+//   assigns it in the child), errno, in_emulated_child, the signal mask.
+// - All signals are blocked from before the clone until the child execs (a
+//   handler running in the child would run on the parent's memory) and in the
+//   parent until resume has restored everything.
+// - Between clone and exec nothing allocates, locks or logs: the child only
+//   runs the caller's code and our exec/exit/sigprocmask interposers.
+// - pthread_atfork handlers do not run for an emulated fork, as for vfork.
+// - A fork from inside the shim, from an emulated child (nested) or with
+//   FORKLESS=0 goes to libc untouched and unlogged.
+#include "fork_emulation.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+
+#include "../config.h"
+#include "../diagnostics.h"
+#include "../real_libc.h"
+#include "../route.h"
+#include "../thread_state.h"
+#include "emulated_child.h"
+#include "fork_learn.h"
+#include "fork_site_match.h"
+#include "stack_window.h"
+
+namespace forkless {
+namespace {
+
+// A single-threaded process this large (resident) has its known sites
+// emulated too: fork() there costs milliseconds (page tables, write
+// protection), the emulation about as much as posix_spawn.
+constexpr long kLargeProcessMiB = 256;
+
+// One fork call of this thread, from prepare to resume (or to the native
+// fork). TLS: the child overwrites the entry's stack, never this.
+struct fork_call {
+  int kind;
+  bool log;
+  bool emulate;
+  int learn_slot;
+  int saved_errno;
+  char** saved_environ;
+  sigset_t caller_mask;
+  const char* reason;
+  int threads;
+  long started_us;
+  void* caller;
+  char site[kSiteNameMax];
+};
+
+__attribute__((tls_model("initial-exec"))) thread_local fork_call this_call;
+
+long resident_mib() {
+  int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  char text[128];
+  ssize_t got = read(fd, text, sizeof text - 1);
+  close(fd);
+  if (got <= 0) return -1;
+  text[got] = '\0';
+  const char* cursor = strchr(text, ' ');
+  if (cursor == nullptr) return -1;
+  long pages = 0;
+  for (++cursor; *cursor >= '0' && *cursor <= '9'; ++cursor) pages = pages * 10 + (*cursor - '0');
+  return pages * (sysconf(_SC_PAGESIZE) / 1024) / 1024;
+}
+
+// The thread rule left this fork native: does the size rule take it?
+bool large_process(const settings& config, const route_decision& route) {
+  if (config.mode != spawn_mode::auto_threads || route.threads != 1) return false;
+  return resident_mib() >= kLargeProcessMiB;
+}
+
+void set_site(fork_call& call, const char* name) {
+  size_t length = strnlen(name, kSiteNameMax - 1);
+  memcpy(call.site, name, length);
+  call.site[length] = '\0';
+}
+
+// The decision, with this_call.reason/site filled in. Returns the frame top
+// to snapshot up to (0: whole window) through *frame_top.
+bool decide(void* return_address, uintptr_t entry_sp, uintptr_t* frame_top) {
+  fork_call& call = this_call;
+  const settings& config = current_settings();
+  if (config.fork == fork_mode::native) {
+    call.reason = "fork_native";
+    return false;
+  }
+  route_decision route = route_for_call(api_kind::fork);
+  call.threads = route.threads;
+  call.reason = route.reason;
+  bool eligible = route.route == route_kind::emulated;
+  if (!eligible && large_process(config, route)) {
+    eligible = true;
+    call.reason = "large_process";
+  }
+  bool learning = config.fork == fork_mode::learn;
+  if (!eligible && !learning) return false;
+
+  if (config.fork == fork_mode::all) {
+    set_site(call, "all");
+    *frame_top = 0;
+    return true;
+  }
+  site_match match;
+  if (!match_fork_site(return_address, entry_sp, config.fork_sites, &match)) {
+    if (learning) call.learn_slot = learn_before_fork("?", false);
+    if (eligible) call.reason = "unwind_failed";
+    return false;
+  }
+  set_site(call, match.site[0] != '\0' ? match.site : "?");
+  bool emulate = eligible && match.verdict == site_verdict::exec_bound;
+  if (!emulate) {
+    if (eligible) call.reason = match.verdict == site_verdict::denied ? "site_denied" : "site_unlisted";
+    if (learning) call.learn_slot = learn_before_fork(call.site, match.verdict == site_verdict::denied);
+    return false;
+  }
+  *frame_top = match.frame_top;
+  return true;
+}
+
+void log_fork(route_kind route, pid_t child, const char* argv0) {
+  fork_call& call = this_call;
+  if (!call.log) return;
+  call_record record{};
+  record.api = api_kind::fork;
+  record.route = route;
+  record.reason = call.reason != nullptr ? call.reason : "-";
+  record.threads = call.threads;
+  record.us = monotonic_us() - call.started_us;
+  record.child = child;
+  record.argv0 = argv0;
+  record.site = call.site[0] != '\0' ? call.site : nullptr;
+  record.caller = call.caller;
+  log_call(record);
+}
+
+}  // namespace
+}  // namespace forkless
+
+using namespace forkless;
+
+extern "C" int forkless_fork_prepare(void* return_address, uintptr_t entry_sp, int kind) {
+  fork_call& call = this_call;
+  call.saved_errno = errno;
+  call.kind = kind;
+  call.log = false;
+  call.emulate = false;
+  call.learn_slot = -1;
+  call.reason = "-";
+  call.threads = -1;
+  call.caller = return_address;
+  call.site[0] = '\0';
+  shim_scope scope;
+  if (scope.pass_through()) return 0;
+  call.started_us = monotonic_us();
+  call.log = true;
+
+  uintptr_t frame_top = 0;
+  if (!decide(return_address, entry_sp, &frame_top)) return 0;
+
+  uintptr_t stack_top = 0;
+  const char* reason = nullptr;
+  if (!stack_top_above(entry_sp, &stack_top, &reason)) {
+    call.reason = reason;
+    return 0;
+  }
+  if (!stack_snapshot_ready()) {
+    call.reason = "no_snapshot_memory";
+    return 0;
+  }
+  uintptr_t window_top = entry_sp + kStackWindowMax;
+  if (window_top > stack_top) window_top = stack_top;
+  if (frame_top != 0 && frame_top < window_top) window_top = frame_top;
+
+  // Committed: from here the child's view is set up; the snapshot comes last
+  // so that it holds the stack exactly as the caller left it.
+  block_all_signals(&call.caller_mask);
+  emulated_child_begin(call.caller_mask);
+  call.saved_environ = environ;
+  call.emulate = true;
+  this_thread_state().in_emulated_child = true;
+  stack_snapshot_take(entry_sp, window_top);
+  return 1;
+}
+
+extern "C" pid_t forkless_fork_resume(long clone_result) {
+  // The child has exec'd or exited; the parent's stack below the caller's
+  // frames is garbage, its window is put back first.
+  stack_snapshot_restore();
+  fork_call& call = this_call;
+  this_thread_state().in_emulated_child = false;
+  environ = call.saved_environ;
+  call.emulate = false;
+  pid_t result = clone_result < 0 ? -1 : static_cast<pid_t>(clone_result);
+  {
+    shim_scope scope;
+    if (clone_result < 0) call.reason = "clone_failed";
+    log_fork(route_kind::emulated, result, emulated_child_exec_path());
+  }
+  raw_signal_mask(SIG_SETMASK, &call.caller_mask, nullptr);
+  errno = clone_result < 0 ? static_cast<int>(-clone_result) : call.saved_errno;
+  return result;
+}
+
+extern "C" pid_t forkless_fork_native(int kind) {
+  learn_child_forked();
+  int slot = this_call.learn_slot;
+  pid_t pid = kind == fork_entry_underscore ? real::_Fork() : real::fork();
+  int fork_errno = errno;
+  if (pid == 0) {
+    learn_after_fork(slot, 0);
+    this_call.log = false;
+    errno = this_call.saved_errno;
+    return 0;
+  }
+  {
+    shim_scope scope;
+    learn_after_fork(slot, pid);
+    log_fork(route_kind::native, pid, nullptr);
+  }
+  errno = pid < 0 ? fork_errno : this_call.saved_errno;
+  return pid;
+}
+
+extern "C" pid_t forkless_fork_without_emulation(int kind) {
+  fork_call& call = this_call;
+  call.saved_errno = errno;
+  call.learn_slot = -1;
+  call.reason = "unsupported_arch";
+  call.threads = -1;
+  call.caller = __builtin_return_address(0);
+  call.site[0] = '\0';
+  {
+    shim_scope scope;
+    call.log = !scope.pass_through();
+    call.started_us = monotonic_us();
+  }
+  return forkless_fork_native(kind);
+}

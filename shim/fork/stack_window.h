@@ -1,0 +1,36 @@
+// The calling thread's stack, as the emulated fork needs it: where it ends,
+// and a per-thread buffer holding a copy of the caller's window of it.
+//
+// The child of an emulated fork runs on the parent's stack, in the parent's
+// own frames: code compiled for fork() treats the child branch as never
+// returning, so it may reuse stack slots the parent still needs. The window
+// [entry_sp, top) is copied before the clone and copied back when the parent
+// resumes.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace forkless {
+
+// At most this much of the stack is kept (from the entry stack pointer up).
+inline constexpr size_t kStackWindowMax = 256 * 1024;
+
+// Upper end of the calling thread's stack above sp, excluding the thread's
+// static TLS and descriptor when they sit on top of its stack (threads
+// created by glibc). Computed once per thread (pthread_getattr_np, which
+// reads /proc/self/maps for the main thread). False, with a reason for
+// diagnostics, when sp lies on no stack the shim can tell.
+bool stack_top_above(uintptr_t sp, uintptr_t* top, const char** reason);
+
+// Makes sure the calling thread's buffer exists (an mmap of kStackWindowMax,
+// made once per thread, unmapped when the thread exits). Never allocates
+// with malloc.
+bool stack_snapshot_ready();
+
+// Copies [from, to) into the buffer (to - from <= kStackWindowMax) ...
+void stack_snapshot_take(uintptr_t from, uintptr_t to);
+// ... and back. Async-signal-safe.
+void stack_snapshot_restore();
+
+}  // namespace forkless
