@@ -70,7 +70,7 @@ def make_plots(out_dir, cases, may_install):
     writer_counts = sorted({int(c["writers"]) for c in cases if c["kind"] == "spawn"})
     writers = 1 if 1 in writer_counts else writer_counts[0]
     made = []
-    script = ["set terminal svg size 900,560 dynamic font 'sans,12'", "set key outside right",
+    script = ["set terminal svg size 900,560 dynamic font 'sans,12' noenhanced", "set key outside right",
               "set grid", "set logscale x", "set xlabel 'memory touched (GiB)'"]
     for pages, label in (("small", "4 KiB pages"), ("huge", "2 MiB pages")):
         clauses = series(look, data_dir, f"latency-{pages}", "p50_us", pages, writers)

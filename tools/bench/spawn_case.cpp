@@ -175,6 +175,10 @@ int run_spawn_cases(bench_args& args) {
   resident_memory resident = read_resident_memory();
   bool preloaded = forkless_preloaded();
 
+  // Warm-up, untimed: the first spawns of a fresh process pay for loading
+  // and first-touching things (and, under forkless, for the first helper).
+  for (int warm = 0; warm < 3; ++warm) spawn_once(spawn_api::posix_spawn, settings.program.c_str());
+
   dirty_writers writers;
   route_tally tally;
   for (double writer_count : writer_counts) {
