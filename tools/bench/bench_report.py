@@ -258,7 +258,8 @@ def markdown(cases, meta):
            f" and FORKLESS_FORK_SITES=forkless_bench_fork_exec. {meta['repeats']} repetition(s) of"
            f" each native/forkless pair, interleaved; medians over repetitions; run took"
            f" {meta['seconds']:.0f} s. Spawned program: `/bin/true`. Ratios are forkless / native"
-           " (below 1 = forkless faster).\n"]
+           " (below 1 = forkless faster). Load average (1 min) before/after:"
+           f" {meta['load'][0]:.1f}/{meta['load'][1]:.1f}.\n"]
     if writer_counts:
         out += [f"## Per-spawn latency ({main_writers} writer thread, 1 caller)\n",
                 latency_table(look, main_writers)]

@@ -31,9 +31,9 @@ void route_tally::begin() {
 route_counts route_tally::collect() {
   route_counts counts;
   if (path_.empty()) return counts;
+  counts.logging = true;  // logging asked for: no file yet means no call was logged
   FILE* file = std::fopen(path_.c_str(), "r");
   if (file == nullptr) return counts;
-  counts.logging = true;
   std::fseek(file, offset_, SEEK_SET);
   char prefix[48];
   std::snprintf(prefix, sizeof prefix, "forkless[%d]:", static_cast<int>(getpid()));
