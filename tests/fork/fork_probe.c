@@ -1,0 +1,335 @@
+/* fork_probe: fork() children doing what real children do before exec, with
+   other threads running. Prints what the parent and the exec'd children
+   observed, in a form that is identical natively and under libforkless.so
+   (no pids, no timings), so the test driver can compare the two runs.
+
+   fork_probe scenarios      the scenarios below, one report each
+   fork_probe stress N       N forks from one thread while others write
+                             memory; checks the parent's locals survive
+   fork_probe report ARG...  (exec'd by the children) prints its context
+
+   Compiled with -O2: the stress relies on the optimiser keeping values in
+   registers and stack slots across fork(). */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char** environ;
+
+static char self_path[PATH_MAX];
+static atomic_int stop_writers;
+static const char* atexit_flag_path;
+static pid_t main_pid;
+
+/* ---- the exec'd side ---------------------------------------------------- */
+
+static void print_status_line(const char* key) {
+  FILE* status = fopen("/proc/self/status", "r");
+  char line[256];
+  if (!status) return;
+  while (fgets(line, sizeof line, status)) {
+    if (strncmp(line, key, strlen(key)) == 0) printf("  %s", line);
+  }
+  fclose(status);
+}
+
+static int report(int argc, char** argv) {
+  char cwd[PATH_MAX];
+  struct rlimit limit;
+  printf("  argv:");
+  for (int i = 2; i < argc; ++i) printf(" %s", argv[i]);
+  printf("\n  cwd=%s\n", getcwd(cwd, sizeof cwd) ? cwd : "?");
+  printf("  session_leader=%d group_leader=%d\n", getsid(0) == getpid(), getpgrp() == getpid());
+  print_status_line("SigBlk:");
+  print_status_line("SigIgn:");
+  getrlimit(RLIMIT_NOFILE, &limit);
+  printf("  nofile_soft=%ld\n", (long)limit.rlim_cur);
+  printf("  uid=%d gid=%d groups=%d\n", (int)getuid(), (int)getgid(), getgroups(0, NULL));
+  printf("  PROBE_ENV=%s\n", getenv("PROBE_ENV") ? getenv("PROBE_ENV") : "(unset)");
+  for (int fd = 0; fd < 32; ++fd) {
+    char link[64], target[PATH_MAX];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t length = readlink(link, target, sizeof target - 1);
+    if (length < 0) continue;
+    target[length] = '\0';
+    if (strncmp(target, "pipe:", 5) == 0) strcpy(target, "pipe");
+    if (strncmp(target, "socket:", 7) == 0) strcpy(target, "socket");
+    if (strncmp(target, "/proc/", 6) == 0) continue; /* the readlink's own directory stream */
+    int flags = fcntl(fd, F_GETFD);
+    printf("  fd%d=%s%s\n", fd, target, (flags & FD_CLOEXEC) ? " cloexec" : "");
+  }
+  return 0;
+}
+
+/* ---- helpers for the parent --------------------------------------------- */
+
+static void* writer(void* arg) {
+  size_t size = 8 << 20;
+  char* memory = malloc(size);
+  (void)arg;
+  for (unsigned round = 0; !atomic_load(&stop_writers); ++round) {
+    for (size_t i = 0; i < size; i += 4096) memory[i] = (char)round;
+  }
+  free(memory);
+  return NULL;
+}
+
+static void start_writers(pthread_t* threads, int count) {
+  for (int i = 0; i < count; ++i) pthread_create(&threads[i], NULL, writer, NULL);
+}
+
+static void stop_all_writers(pthread_t* threads, int count) {
+  atomic_store(&stop_writers, 1);
+  for (int i = 0; i < count; ++i) pthread_join(threads[i], NULL);
+}
+
+static void print_wait_status(int status) {
+  if (WIFEXITED(status)) printf("  exit=%d\n", WEXITSTATUS(status));
+  else if (WIFSIGNALED(status)) printf("  signal=%d\n", WTERMSIG(status));
+  else printf("  status=%#x\n", status);
+}
+
+static void copy_pipe_to_stdout(int fd) {
+  char buffer[4096];
+  ssize_t got;
+  fflush(stdout);
+  while ((got = read(fd, buffer, sizeof buffer)) > 0) fwrite(buffer, 1, (size_t)got, stdout);
+  close(fd);
+}
+
+static void on_exit_handler(void) {
+  if (getpid() != main_pid && atexit_flag_path) {
+    int fd = open(atexit_flag_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) {
+      (void)!write(fd, "atexit ran in a child\n", 22);
+      close(fd);
+    }
+  }
+}
+
+/* ---- scenarios ----------------------------------------------------------- */
+
+/* The usual spawn: stdout to a pipe, stdin from /dev/null, cwd, session,
+   signal resets, rlimit, environment given to execve, report back. */
+__attribute__((noinline)) static void scenario_spawn(int new_session, int unblock_all) {
+  int out[2];
+  char* child_argv[] = {self_path, "report", "spawn", NULL};
+  char* child_env[] = {"PROBE_ENV=from-execve", NULL};
+  if (pipe2(out, O_CLOEXEC) != 0) return;
+  errno = 1234;
+  pid_t pid = fork();
+  if (pid == 0) {
+    struct sigaction dfl;
+    struct rlimit limit = {200, 200};
+    sigset_t set;
+    int null_fd = open("/dev/null", O_RDONLY);
+    dup2(null_fd, 0);
+    close(null_fd);
+    dup2(out[1], 1);
+    close(out[0]);
+    if (chdir("/tmp") != 0) _exit(126);
+    if (new_session) setsid();
+    else setpgid(0, 0);
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigaction(SIGPIPE, &dfl, NULL);
+    sigaction(SIGUSR1, &dfl, NULL);
+    if (unblock_all) {
+      sigemptyset(&set);
+      sigprocmask(SIG_SETMASK, &set, NULL);
+      sigaddset(&set, SIGHUP);
+      pthread_sigmask(SIG_BLOCK, &set, NULL);
+    }
+    setrlimit(RLIMIT_NOFILE, &limit);
+    execve(self_path, child_argv, child_env);
+    _exit(127);
+  }
+  int saved_errno = errno;
+  close(out[1]);
+  printf("spawn new_session=%d unblock_all=%d: fork ok=%d errno_after_fork=%d\n", new_session,
+         unblock_all, pid > 0, saved_errno);
+  copy_pipe_to_stdout(out[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  print_wait_status(status);
+  char cwd[PATH_MAX];
+  struct sigaction current;
+  sigaction(SIGPIPE, NULL, &current);
+  printf("  parent: cwd_is_tmp=%d sigpipe_ignored=%d PROBE_ENV=%s\n",
+         strcmp(getcwd(cwd, sizeof cwd) ? cwd : "", "/tmp") == 0, current.sa_handler == SIG_IGN,
+         getenv("PROBE_ENV") ? getenv("PROBE_ENV") : "(unset)");
+}
+
+/* An exec that fails, reported through a close-on-exec pipe (libuv's way). */
+__attribute__((noinline)) static void scenario_exec_fails(void) {
+  int report_pipe[2];
+  if (pipe2(report_pipe, O_CLOEXEC) != 0) return;
+  pid_t pid = fork();
+  if (pid == 0) {
+    char* argv[] = {"/nonexistent/program", NULL};
+    close(report_pipe[0]);
+    execvp(argv[0], argv);
+    int error = errno;
+    (void)!write(report_pipe[1], &error, sizeof error);
+    _exit(127);
+  }
+  close(report_pipe[1]);
+  int error = 0;
+  ssize_t got = read(report_pipe[0], &error, sizeof error);
+  close(report_pipe[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  printf("exec_fails: reported=%zd errno=%s\n", got, strerror(error));
+  print_wait_status(status);
+}
+
+/* The child replaces environ (as libuv does) and closes a descriptor the
+   parent keeps; exit() instead of _exit(). */
+__attribute__((noinline)) static void scenario_environ_fds_exit(void) {
+  char* replacement[] = {"PROBE_ENV=assigned-environ", NULL};
+  int kept = open("/dev/null", O_RDONLY);
+  int status = 0;
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(kept);
+    environ = replacement;
+    execlp(self_path, self_path, "report", "environ", (char*)NULL);
+    exit(126);
+  }
+  waitpid(pid, &status, 0);
+  printf("environ_fds: parent PROBE_ENV=%s kept_fd_open=%d\n",
+         getenv("PROBE_ENV") ? getenv("PROBE_ENV") : "(unset)", fcntl(kept, F_GETFD) != -1);
+  print_wait_status(status);
+  close(kept);
+
+  pid = fork();
+  if (pid == 0) exit(3);
+  waitpid(pid, &status, 0);
+  printf("exit_in_child:\n");
+  print_wait_status(status);
+}
+
+/* Drops privileges: only as root, skipped visibly otherwise. */
+__attribute__((noinline)) static void scenario_drop_privileges(void) {
+  if (geteuid() != 0) {
+    printf("drop_privileges: SKIPPED (not root)\n");
+    return;
+  }
+  int out[2];
+  char* child_argv[] = {self_path, "report", "privileges", NULL};
+  if (pipe2(out, O_CLOEXEC) != 0) return;
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(out[1], 1);
+    if (setgroups(0, NULL) != 0 || setgid(65534) != 0 || setuid(65534) != 0) _exit(125);
+    execv(self_path, child_argv);
+    _exit(127);
+  }
+  close(out[1]);
+  printf("drop_privileges:\n");
+  copy_pipe_to_stdout(out[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  print_wait_status(status);
+  printf("  parent: uid=%d gid=%d\n", (int)getuid(), (int)getgid());
+}
+
+static int run_scenarios(void) {
+  pthread_t threads[2];
+  sigset_t blocked;
+  struct sigaction ignore;
+  atexit(on_exit_handler);
+  /* What the parent holds: SIGUSR2 blocked, SIGPIPE ignored, PROBE_ENV set. */
+  sigemptyset(&blocked);
+  sigaddset(&blocked, SIGUSR2);
+  pthread_sigmask(SIG_BLOCK, &blocked, NULL);
+  memset(&ignore, 0, sizeof ignore);
+  ignore.sa_handler = SIG_IGN;
+  sigaction(SIGPIPE, &ignore, NULL);
+  setenv("PROBE_ENV", "parent", 1);
+  start_writers(threads, 2);
+  scenario_spawn(1, 0);
+  scenario_spawn(0, 1);
+  scenario_exec_fails();
+  scenario_environ_fds_exit();
+  scenario_drop_privileges();
+  stop_all_writers(threads, 2);
+  fflush(stdout);
+  return 0;
+}
+
+/* ---- stress: the parent's locals across many forks ----------------------- */
+
+static unsigned long mix(unsigned long value) { return value * 0x9E3779B97F4A7C15UL ^ (value >> 29); }
+
+/* Many values live across fork(), more than there are registers, and a local
+   buffer the child overwrites before _exit/exec: without the snapshot of the
+   caller's stack the parent would see the child's writes. */
+__attribute__((noinline)) static int stress_one(unsigned long seed, int exec_child) {
+  volatile unsigned char buffer[2048];
+  unsigned long v0 = mix(seed + 0), v1 = mix(seed + 1), v2 = mix(seed + 2), v3 = mix(seed + 3);
+  unsigned long v4 = mix(seed + 4), v5 = mix(seed + 5), v6 = mix(seed + 6), v7 = mix(seed + 7);
+  unsigned long v8 = mix(seed + 8), v9 = mix(seed + 9), v10 = mix(seed + 10), v11 = mix(seed + 11);
+  unsigned long v12 = mix(seed + 12), v13 = mix(seed + 13), v14 = mix(seed + 14), v15 = mix(seed + 15);
+  for (size_t i = 0; i < sizeof buffer; ++i) buffer[i] = (unsigned char)(seed + i);
+  pid_t pid = fork();
+  if (pid == 0) {
+    /* Scribble over everything this frame holds, as a child reusing slots would. */
+    for (size_t i = 0; i < sizeof buffer; ++i) buffer[i] = 0xA5;
+    if (exec_child) {
+      char* argv[] = {"/bin/true", NULL};
+      execv(argv[0], argv);
+    }
+    _exit(0);
+  }
+  if (pid < 0) return -1;
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  int bad = !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+  for (size_t i = 0; i < sizeof buffer; ++i) bad |= buffer[i] != (unsigned char)(seed + i);
+  bad |= v0 != mix(seed + 0) || v1 != mix(seed + 1) || v2 != mix(seed + 2) || v3 != mix(seed + 3);
+  bad |= v4 != mix(seed + 4) || v5 != mix(seed + 5) || v6 != mix(seed + 6) || v7 != mix(seed + 7);
+  bad |= v8 != mix(seed + 8) || v9 != mix(seed + 9) || v10 != mix(seed + 10) || v11 != mix(seed + 11);
+  bad |= v12 != mix(seed + 12) || v13 != mix(seed + 13) || v14 != mix(seed + 14) ||
+         v15 != mix(seed + 15);
+  return bad;
+}
+
+static int run_stress(int rounds) {
+  pthread_t threads[2];
+  int failures = 0;
+  start_writers(threads, 2);
+  for (int round = 0; round < rounds; ++round) {
+    int result = stress_one((unsigned long)round * 977, round % 16 == 0);
+    if (result != 0) ++failures;
+  }
+  stop_all_writers(threads, 2);
+  printf("stress rounds=%d failures=%d\n", rounds, failures);
+  return failures == 0 ? 0 : 1;
+}
+
+int main(int argc, char** argv) {
+  main_pid = getpid();
+  atexit_flag_path = getenv("PROBE_ATEXIT_FLAG");
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  ssize_t length = readlink("/proc/self/exe", self_path, sizeof self_path - 1);
+  if (length <= 0) return 2;
+  self_path[length] = '\0';
+  if (argc >= 2 && strcmp(argv[1], "report") == 0) return report(argc, argv);
+  if (argc >= 2 && strcmp(argv[1], "scenarios") == 0) return run_scenarios();
+  if (argc >= 3 && strcmp(argv[1], "stress") == 0) return run_stress(atoi(argv[2]));
+  fprintf(stderr, "usage: fork_probe scenarios | stress N | report ARG...\n");
+  return 2;
+}
