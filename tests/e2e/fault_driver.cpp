@@ -36,6 +36,7 @@
 #include <string>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <pthread.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -82,12 +83,39 @@ void expect_echild(const char *what, pid_t got) {
   check(got == -1 && e == ECHILD, "%s returned %d errno %d (want -1 ECHILD)", what, got, e);
 }
 
+void on_watchdog(int) {}
+
+// wait(NULL) that must not block: a watchdog thread interrupts it after 2 s
+// (no-op handler without SA_RESTART, so it fails with EINTR) so that a hang
+// is reported precisely instead of by the global alarm.
+pid_t wait_with_watchdog() {
+  struct sigaction sa = {}, old;
+  sa.sa_handler = on_watchdog;
+  sigaction(SIGALRM, &sa, &old);
+  std::atomic<bool> done{false};
+  pthread_t waiter = pthread_self();
+  std::thread watchdog([&] {
+    for (int i = 0; i < 200 && !done; i++) usleep(10 * 1000);
+    while (!done) {
+      pthread_kill(waiter, SIGALRM);
+      usleep(100 * 1000);
+    }
+  });
+  pid_t got = wait(nullptr);
+  int e = errno;
+  done = true;
+  watchdog.join();
+  sigaction(SIGALRM, &old, nullptr);
+  errno = e;
+  return got;
+}
+
 // Every wait flavour must say ECHILD when the helper is all that is left.
 void expect_no_children_visible() {
   int status;
   auto start = std::chrono::steady_clock::now();
   errno = 0;
-  expect_echild("wait(NULL)", wait(nullptr));
+  expect_echild("wait(NULL)", wait_with_watchdog());
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
   check(ms.count() < 500, "wait(NULL) took %lld ms", static_cast<long long>(ms.count()));
   errno = 0;
