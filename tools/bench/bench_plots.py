@@ -71,7 +71,7 @@ def make_plots(out_dir, cases, may_install):
     writers = 1 if 1 in writer_counts else writer_counts[0]
     made = []
     script = ["set terminal svg size 900,560 dynamic font 'sans,12' noenhanced", "set key outside right",
-              "set grid", "set logscale x", "set xlabel 'memory touched (GiB)'"]
+              "set grid", "set logscale x", "set xrange [0.07:6]", "set xlabel 'memory touched (GiB)'"]
     for pages, label in (("small", "4 KiB pages"), ("huge", "2 MiB pages")):
         clauses = series(look, data_dir, f"latency-{pages}", "p50_us", pages, writers)
         if clauses:
@@ -85,7 +85,7 @@ def make_plots(out_dir, cases, may_install):
         if clauses and writers > 0:
             made.append(f"writers-{pages}.svg")
             script += [f"set output '{os.path.join(out_dir, made[-1])}'", "unset logscale y",
-                       "set yrange [0:*]", "set ylabel 'writer throughput (% of no-spawn rate)'",
+                       "set yrange [0:150]", "set ylabel 'writer throughput (% of no-spawn rate)'",
                        f"set title 'Writer thread throughput while spawning, {label}"
                        " (solid: forkless, dashed: native)'",
                        "plot " + ", \\\n  ".join(clauses), "set autoscale y"]

@@ -88,6 +88,15 @@ double writer_rate(const dirty_writers& writers, double seconds) {
   return static_cast<double>(writers.pages_written() - before) / elapsed;
 }
 
+// Waits until the writers have written as many pages as the region holds
+// (one pass each), so that the first baseline is their steady rate.
+void let_writers_pass(const dirty_writers& writers, size_t pages, double cap_seconds) {
+  uint64_t target = writers.pages_written() + pages;
+  long long deadline = monotonic_ns() + static_cast<long long>(cap_seconds * 1e9);
+  while (writers.pages_written() < target && monotonic_ns() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+}
+
 // Writes every page once, taking the copy-on-write faults a fork left behind.
 void rewrite_pages(const touched_memory& memory) {
   if (populate_writable(memory.data(), memory.size())) return;
@@ -183,6 +192,7 @@ int run_spawn_cases(bench_args& args) {
   route_tally tally;
   for (double writer_count : writer_counts) {
     writers.start(memory.data(), memory.size(), static_cast<unsigned>(writer_count));
+    if (writers.count()) let_writers_pass(writers, memory.size() / 4096, 3.0);
     for (spawn_api api : apis) {
       for (double caller_count : caller_counts) {
         unsigned callers = caller_count < 1 ? 1 : static_cast<unsigned>(caller_count);
