@@ -135,10 +135,9 @@ int run_demo(bench_args& args) {
   unlink(log_path);
 
   long helped = 0;
-  std::printf("\n%-15s   %-30s  %-19s  %s\n", "", "per-spawn latency (median)", "worker throughput",
-              "forkless route");
-  std::printf("%-15s %10s %10s %8s %10s %9s\n", "API", "native", "forkless", "ratio", "native",
-              "forkless");
+  std::printf("\n%-15s %31s %21s\n", "", "per-spawn latency (median)", "worker throughput");
+  std::printf("%-15s %10s %10s %8s %10s %9s   %s\n", "API", "native", "forkless", "ratio", "native",
+              "forkless", "forkless route");
   for (size_t index = 0; index < sizeof demo_apis / sizeof demo_apis[0]; ++index) {
     const demo_figures& mine = native[demo_apis[index]];
     const demo_figures& theirs = forkless[demo_apis[index]];
