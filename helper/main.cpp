@@ -1,0 +1,135 @@
+// forkless-helper: the small, single-threaded process that creates children
+// on behalf of a program using libforkless.so.
+//
+// Hazards:
+//  - It is exec'd by the shim (never just forked), so it holds no copy of the
+//    caller's memory and cloning from it costs the same at any caller size.
+//  - It owns nothing of the caller: descriptors 0-2 are /dev/null and, like
+//    every descriptor it holds, close-on-exec, so a child receives only what a
+//    request names.
+//  - It lives in its own process group and ignores job-control signals and
+//    SIGPIPE, so a terminal's ^C or ^Z never reaches it; it exits when the
+//    channel reaches EOF (the program ended, exec'd, or dropped it).
+//  - Every byte from the channel is untrusted: malformed input is answered
+//    with an error reply; the helper never crashes on it.
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "helper_baseline.h"
+#include "protocol.h"
+#include "spawn_child.h"
+#include "spawn_request.h"
+#include "wire_channel.h"
+
+namespace {
+
+using namespace forkless;
+
+// Allocations of one request, released together after the reply.
+struct request_arena {
+  void* blocks[64];
+  size_t count = 0;
+  static void* allocate(void* context, size_t bytes) {
+    auto* arena = static_cast<request_arena*>(context);
+    if (arena->count == sizeof arena->blocks / sizeof arena->blocks[0]) return nullptr;
+    void* block = malloc(bytes ? bytes : 1);
+    if (block) arena->blocks[arena->count++] = block;
+    return block;
+  }
+  ~request_arena() {
+    for (size_t i = 0; i < count; ++i) free(blocks[i]);
+  }
+};
+
+int parse_channel(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (strncmp(argv[i], "--channel=", 10) == 0) {
+      char* end = nullptr;
+      long fd = strtol(argv[i] + 10, &end, 10);
+      if (end && *end == '\0' && fd >= 0 && fd < (1 << 20)) return static_cast<int>(fd);
+    }
+  }
+  return -1;
+}
+
+void isolate_self() {
+  struct sigaction ignore {};
+  ignore.sa_handler = SIG_IGN;
+  for (int signal = 1; signal <= 64; ++signal)
+    if (helper::helper_ignored_signals() & (uint64_t{1} << (signal - 1))) sigaction(signal, &ignore, nullptr);
+  int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (null_fd >= 0 && null_fd != fd) dup2(null_fd, fd);
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+  }
+  if (null_fd > 2) close(null_fd);
+  if (getpgrp() != getpid()) setpgid(0, 0);
+}
+
+void send_reply(int channel, const wire::spawn_reply& reply) {
+  wire::wire_writer writer;
+  wire::encode_spawn_reply(reply, writer);
+  wire::send_message(channel, wire::message_type::spawn_reply, writer.data(), writer.size(), nullptr, 0);
+}
+
+void reply_error(int channel, int error) {
+  send_reply(channel, wire::spawn_reply{0, error, static_cast<int32_t>(wire::failure_stage::request), 0});
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int channel = parse_channel(argc, argv);
+  struct stat st;
+  if (channel < 0 || fstat(channel, &st) != 0 || !S_ISSOCK(st.st_mode)) {
+    // Started by hand: say what it is for (this is the only output it makes).
+    static const char usage[] = "forkless-helper: started by libforkless.so, not by hand\n";
+    if (write(2, usage, sizeof usage - 1) < 0) return 2;
+    return 2;
+  }
+  fcntl(channel, F_SETFD, FD_CLOEXEC);
+  isolate_self();
+  helper::helper_baseline baseline;
+  helper::capture_baseline(&baseline);
+  helper::prepare_child_stack();
+
+  wire::hello_payload hello{getpid(), 0};
+  if (wire::send_message(channel, wire::message_type::hello, &hello, sizeof hello, nullptr, 0) != 0) return 0;
+
+  static uint8_t record[wire::kMaxRecordBytes + 64];
+  for (;;) {
+    wire::received_message message;
+    int status = wire::receive_message(channel, &message, wire::kMaxRequestFds, record, sizeof record);
+    if (status == -1) return 0;  // EOF: the program is gone or let us go
+    if (status == EPROTO || status == ENOMEM || status == E2BIG) {
+      wire::release_message(&message);
+      reply_error(channel, status);
+      continue;
+    }
+    if (status != 0) return 0;  // the channel itself failed
+    if (message.type != static_cast<uint16_t>(wire::message_type::spawn_request)) {
+      wire::release_message(&message);
+      reply_error(channel, EPROTO);
+      continue;
+    }
+    request_arena arena;
+    wire::decode_allocator allocator{&request_arena::allocate, &arena};
+    wire::wire_reader reader(message.payload, message.payload_bytes);
+    wire::spawn_request request;
+    if (!wire::decode_spawn_request(reader, static_cast<uint32_t>(message.fd_count), allocator, &request)) {
+      wire::release_message(&message);
+      reply_error(channel, EPROTO);
+      continue;
+    }
+    wire::spawn_reply reply;
+    helper::spawn_for_request(request, message.fds, message.fd_count, baseline, &reply);
+    wire::release_message(&message);
+    send_reply(channel, reply);
+  }
+}

@@ -1,0 +1,102 @@
+// Wire protocol between libforkless.so (the shim) and forkless-helper.
+//
+// Hazards and how they are handled:
+//  - The helper treats every byte as untrusted: a message is a header (magic,
+//    version, type, length) followed by a payload decoded with bounds checks
+//    (wire_reader). A malformed request is answered with an error, never a crash.
+//  - The channel is an AF_UNIX SOCK_SEQPACKET pair, so record boundaries hold.
+//    One record carries at most kMaxRecordBytes payload bytes and
+//    kMaxRecordFds descriptors (the kernel's SCM_MAX_FD is 253): a request with
+//    a 2 MiB environment or 10 000 inherited descriptors spans several records;
+//    the first record's header says how many bytes and descriptors follow.
+//  - Descriptors travel by SCM_RIGHTS, so the child gets the same open file
+//    description (offset, status flags) as the caller, at the number the
+//    request names.
+//
+// This header is shared by both sides and must stay free of libstdc++.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace forkless::wire {
+
+inline constexpr uint32_t kMagic = 0x464b4c53;  // "FKLS"
+inline constexpr uint16_t kVersion = 1;
+inline constexpr size_t kMaxRecordBytes = 60 * 1024;
+inline constexpr size_t kMaxRecordFds = 250;
+// Bounds the helper enforces on what it accepts (the kernel's own limits are
+// lower: ARG_MAX is a quarter of the stack limit, at most 6 MiB by default).
+inline constexpr uint32_t kMaxRequestBytes = 64u << 20;
+inline constexpr uint32_t kMaxRequestFds = 1u << 20;
+
+enum class message_type : uint16_t {
+  hello = 1,          // helper -> shim, once after start: payload hello_payload
+  spawn_request = 2,  // shim -> helper
+  spawn_reply = 3,    // helper -> shim: payload spawn_reply
+};
+
+struct header {
+  uint32_t magic;
+  uint16_t version;
+  uint16_t type;
+  uint32_t payload_bytes;  // bytes of payload in all records of this message
+  uint32_t fd_count;       // descriptors in all records of this message
+};
+static_assert(sizeof(header) == 16);
+
+struct hello_payload {
+  int32_t helper_pid;
+  int32_t reserved;
+};
+
+// Where a spawn failed. The shim decides from this what the caller sees.
+enum class failure_stage : int32_t {
+  none = 0,
+  // The helper could not reproduce the caller's context (a limit it may not
+  // raise, a priority it may not take, ...). The shim falls back to libc.
+  context = 1,
+  // A file action, an attribute or the exec itself failed: this is the error
+  // libc would report, returned to the caller as is.
+  spawn = 2,
+  // The request was malformed or the helper ran out of resources before a
+  // child existed. The shim falls back to libc.
+  request = 3,
+};
+
+struct spawn_reply {
+  int32_t child_pid;   // > 0 when a child was created (even if it then failed)
+  int32_t error;       // errno value, 0 on success
+  int32_t stage;       // failure_stage
+  int32_t detail;      // which context step failed (context_step), for diagnostics
+};
+
+enum class context_step : int32_t {
+  none = 0, cwd, umask, descriptors, signals, rlimits, credentials, nice, scheduler,
+  affinity, process_group, ioprio, personality, timerslack, no_new_privs,
+};
+const char* context_step_name(int32_t step);
+
+// posix_spawn attribute flags, as carried on the wire (independent of libc's values).
+enum spawn_attr_flag : uint32_t {
+  attr_setpgroup = 1u << 0,
+  attr_setsigmask = 1u << 1,
+  attr_setsigdef = 1u << 2,
+  attr_setschedparam = 1u << 3,
+  attr_setscheduler = 1u << 4,
+  attr_resetids = 1u << 5,
+  attr_setsid = 1u << 6,
+};
+
+enum spawn_request_flag : uint32_t {
+  request_search_path = 1u << 0,  // posix_spawnp: search path_list for the file
+};
+
+enum class file_action_kind : uint32_t {
+  open = 1, close = 2, dup2 = 3, chdir = 4, fchdir = 5, closefrom = 6, tcsetpgrp = 7,
+};
+
+// Descriptor map entry: the i-th received descriptor goes to target_fd in the child.
+enum fd_entry_flag : uint32_t { fd_cloexec = 1u << 0 };
+
+}  // namespace forkless::wire

@@ -1,0 +1,430 @@
+// The child of a request, from clone to exec.
+//
+// Hazards, and how each is handled:
+//  - The child is cloned with CLONE_VM|CLONE_VFORK|CLONE_PARENT: it shares the
+//    helper's memory until it execs, the helper sleeps meanwhile, and its
+//    parent is the caller, so the caller's waitpid and SIGCHLD see it. Results
+//    (errno, which step failed) are written to the shared child_plan; no pipe
+//    is needed. Between clone and exec only async-signal-safe calls: no
+//    malloc, no locks, no stdio. Everything the child needs (sorted target
+//    list, argv arrays) was prepared by the helper before the clone.
+//  - All signals are blocked in the helper across the clone, so no handler can
+//    run in the child on the shared memory; the child installs the caller's
+//    mask only just before exec, after its dispositions are right. Without
+//    CLONE_SIGHAND the child's sigaction calls change only its own table.
+//  - Descriptors: the child's table is a copy of the helper's. Received
+//    descriptors may sit at numbers another entry targets, so those are moved
+//    above every target first; then each goes to its target with dup2, and
+//    every number that is not a target is closed, so the child holds exactly
+//    the caller's inheritable descriptors (plus those the file actions name).
+//    RLIMIT_NOFILE is raised first when the caller's is higher, and lowered
+//    only after the descriptors are in place.
+//  - Order follows glibc's posix_spawn child: dispositions, the caller's
+//    context (cwd, umask, descriptors, limits, priorities, process group),
+//    then the attributes (scheduler, setsid, setpgid, reset ids), the file
+//    actions in order, the signal mask, exec.
+//  - A context step that fails means the helper cannot give this child what a
+//    native call would: the stage says so and the shim falls back to libc
+//    (it reaps this child, which never ran the program).
+#include "spawn_child.h"
+
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <sys/mman.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+namespace forkless::helper {
+namespace {
+
+using wire::context_step;
+using wire::failure_stage;
+
+constexpr size_t kChildStackBytes = 256 * 1024;
+constexpr size_t kGuardBytes = 4096;
+void* child_stack_base = nullptr;
+
+struct child_plan {
+  const wire::spawn_request* request;
+  const int* received;           // received[0]: cwd; received[1 + i]: source of fds[i]
+  int* sources;                  // the child's own copy of received + 1, which it may change
+  const int* sorted_targets;     // ascending, unique
+  size_t target_count;
+  int max_target;
+  const helper_baseline* baseline;
+  // Written by the child, read by the helper once the child has exec'd or exited.
+  int error;
+  failure_stage stage;
+  context_step step;
+};
+
+[[noreturn]] void fail(child_plan* plan, failure_stage stage, context_step step) {
+  plan->error = errno ? errno : EINVAL;
+  plan->stage = stage;
+  plan->step = step;
+  _exit(127);
+}
+
+bool is_target(const child_plan* plan, int fd) {
+  size_t low = 0, high = plan->target_count;
+  while (low < high) {
+    size_t middle = (low + high) / 2;
+    if (plan->sorted_targets[middle] == fd) return true;
+    if (plan->sorted_targets[middle] < fd)
+      low = middle + 1;
+    else
+      high = middle;
+  }
+  return false;
+}
+
+void close_range_or_loop(unsigned first, unsigned last) {
+  if (first > last) return;
+  if (syscall(SYS_close_range, first, last, 0) == 0) return;
+  rlimit limit{};
+  getrlimit(RLIMIT_NOFILE, &limit);
+  unsigned end = limit.rlim_cur < last ? static_cast<unsigned>(limit.rlim_cur) : last;
+  for (unsigned fd = first; fd <= end && fd < 1u << 20; ++fd) close(static_cast<int>(fd));
+}
+
+bool set_signal_mask(uint64_t mask) {
+  // The raw syscall, so the child gets exactly the caller's 64 bits (glibc's
+  // wrappers would drop its own internal signals from the set).
+  return syscall(SYS_rt_sigprocmask, SIG_SETMASK, &mask, nullptr, sizeof mask) == 0;
+}
+
+void apply_dispositions(child_plan* plan) {
+  const wire::process_context& caller = plan->request->context;
+  const wire::spawn_attributes& attributes = plan->request->attributes;
+  uint64_t defaults = (attributes.flags & wire::attr_setsigdef) ? attributes.signal_default : 0;
+  uint64_t helper_ignored = plan->baseline->context.ignored_signals;
+  for (int signal = 1; signal <= 64; ++signal) {
+    if (signal == SIGKILL || signal == SIGSTOP || (signal >= 32 && signal < SIGRTMIN)) continue;
+    uint64_t bit = uint64_t{1} << (signal - 1);
+    bool want_ignored = (caller.ignored_signals & bit) && !(defaults & bit);
+    bool is_ignored = helper_ignored & bit;
+    if (want_ignored == is_ignored) continue;
+    struct sigaction action {};
+    action.sa_handler = want_ignored ? SIG_IGN : SIG_DFL;
+    if (sigaction(signal, &action, nullptr) != 0) fail(plan, failure_stage::context, context_step::signals);
+  }
+}
+
+void place_descriptors(child_plan* plan) {
+  const wire::spawn_request& request = *plan->request;
+  const wire::rlimit_pair& caller_files = request.context.rlimits[RLIMIT_NOFILE];
+  rlimit current{};
+  getrlimit(RLIMIT_NOFILE, &current);
+  if (caller_files.cur > current.rlim_cur) {
+    rlimit raised{caller_files.cur, caller_files.max > current.rlim_max ? caller_files.max : current.rlim_max};
+    setrlimit(RLIMIT_NOFILE, &raised);  // if refused, a dup2 below fails and says so
+  }
+  // The child may renumber descriptors; it records that in its own copy, never
+  // in `received`, which the helper still needs to close its descriptors.
+  int* sources = plan->sources;
+  for (uint32_t i = 0; i < request.fd_count; ++i) {
+    int source = sources[i];
+    if (source == request.fds[i].target || !is_target(plan, source)) continue;
+    int moved = fcntl(source, F_DUPFD_CLOEXEC, plan->max_target + 1);
+    if (moved < 0) fail(plan, failure_stage::context, context_step::descriptors);
+    close(source);
+    sources[i] = moved;
+  }
+  for (uint32_t i = 0; i < request.fd_count; ++i) {
+    int target = request.fds[i].target;
+    if (sources[i] != target && dup2(sources[i], target) != target)
+      fail(plan, failure_stage::context, context_step::descriptors);
+    int flags = (request.fds[i].flags & wire::fd_cloexec) ? FD_CLOEXEC : 0;
+    if (fcntl(target, F_SETFD, flags) != 0) fail(plan, failure_stage::context, context_step::descriptors);
+  }
+  unsigned next = 0;
+  for (size_t i = 0; i < plan->target_count; ++i) {
+    unsigned target = static_cast<unsigned>(plan->sorted_targets[i]);
+    if (target > next) close_range_or_loop(next, target - 1);
+    next = target + 1;
+  }
+  close_range_or_loop(next, ~0u);
+}
+
+template <typename T>
+bool differs(const T& a, const T& b) {
+  return memcmp(&a, &b, sizeof a) != 0;
+}
+
+void apply_context(child_plan* plan) {
+  const wire::process_context& caller = plan->request->context;
+  const wire::process_context& helper = plan->baseline->context;
+  if (fchdir(plan->received[0]) != 0) fail(plan, failure_stage::context, context_step::cwd);
+  umask(caller.umask);
+  place_descriptors(plan);
+  for (uint32_t resource = 0; resource < wire::kRlimitCount; ++resource) {
+    rlimit limit{caller.rlimits[resource].cur, caller.rlimits[resource].max};
+    rlimit now{};
+    if (getrlimit(static_cast<__rlimit_resource>(resource), &now) != 0) continue;
+    if (now.rlim_cur == limit.rlim_cur && now.rlim_max == limit.rlim_max) continue;
+    if (setrlimit(static_cast<__rlimit_resource>(resource), &limit) != 0)
+      fail(plan, failure_stage::context, context_step::rlimits);
+  }
+  if (caller.sched_policy != helper.sched_policy || caller.sched_priority != helper.sched_priority) {
+    sched_param param{};
+    param.sched_priority = caller.sched_priority;
+    if (sched_setscheduler(0, caller.sched_policy, &param) != 0)
+      fail(plan, failure_stage::context, context_step::scheduler);
+  }
+  if (caller.nice != helper.nice && setpriority(PRIO_PROCESS, 0, caller.nice) != 0)
+    fail(plan, failure_stage::context, context_step::nice);
+  if (caller.affinity_bytes && (caller.affinity_bytes != helper.affinity_bytes ||
+                                memcmp(caller.affinity, helper.affinity, caller.affinity_bytes) != 0)) {
+    if (sched_setaffinity(0, caller.affinity_bytes, reinterpret_cast<const cpu_set_t*>(caller.affinity)) != 0)
+      fail(plan, failure_stage::context, context_step::affinity);
+  }
+  if (caller.ioprio != helper.ioprio && caller.ioprio >= 0 &&
+      syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, caller.ioprio) != 0)
+    fail(plan, failure_stage::context, context_step::ioprio);
+  if (caller.personality != helper.personality &&
+      personality(static_cast<unsigned long>(caller.personality)) == -1)
+    fail(plan, failure_stage::context, context_step::personality);
+  if (caller.timer_slack_ns != helper.timer_slack_ns && caller.timer_slack_ns != 0 &&
+      prctl(PR_SET_TIMERSLACK, caller.timer_slack_ns, 0, 0, 0) != 0)
+    fail(plan, failure_stage::context, context_step::timerslack);
+  if (caller.pgid != getpgrp() && setpgid(0, caller.pgid) != 0)
+    fail(plan, failure_stage::context, context_step::process_group);
+}
+
+void apply_attributes(child_plan* plan) {
+  const wire::spawn_attributes& attributes = plan->request->attributes;
+  sched_param param{};
+  param.sched_priority = attributes.sched_priority;
+  if ((attributes.flags & (wire::attr_setschedparam | wire::attr_setscheduler)) == wire::attr_setschedparam) {
+    if (sched_setparam(0, &param) != 0) fail(plan, failure_stage::spawn, context_step::none);
+  } else if (attributes.flags & wire::attr_setscheduler) {
+    if (sched_setscheduler(0, attributes.sched_policy, &param) != 0)
+      fail(plan, failure_stage::spawn, context_step::none);
+  }
+  if ((attributes.flags & wire::attr_setsid) && setsid() < 0) fail(plan, failure_stage::spawn, context_step::none);
+  if ((attributes.flags & wire::attr_setpgroup) && setpgid(0, attributes.pgroup) != 0)
+    fail(plan, failure_stage::spawn, context_step::none);
+  if ((attributes.flags & wire::attr_resetids) && (setgid(getgid()) != 0 || setuid(getuid()) != 0))
+    fail(plan, failure_stage::spawn, context_step::none);
+}
+
+// glibc's rule for posix_spawn's file actions: a descriptor is valid when it
+// is below the RLIMIT_NOFILE soft limit.
+bool valid_fd(int fd) {
+  rlimit limit{};
+  return fd >= 0 && getrlimit(RLIMIT_NOFILE, &limit) == 0 && static_cast<rlim_t>(fd) < limit.rlim_cur;
+}
+
+void apply_file_actions(child_plan* plan) {
+  using wire::file_action_kind;
+  const wire::spawn_request& request = *plan->request;
+  for (uint32_t i = 0; i < request.action_count; ++i) {
+    const wire::file_action& action = request.actions[i];
+    switch (static_cast<file_action_kind>(action.kind)) {
+      case file_action_kind::open: {
+        close(action.fd);
+        int fd = open(action.path, action.oflag, action.mode);
+        if (fd < 0) fail(plan, failure_stage::spawn, context_step::none);
+        if (fd != action.fd) {
+          if (dup2(fd, action.fd) != action.fd) fail(plan, failure_stage::spawn, context_step::none);
+          if (close(fd) != 0) fail(plan, failure_stage::spawn, context_step::none);
+        }
+        break;
+      }
+      case file_action_kind::close:
+        if (close(action.fd) != 0 && !valid_fd(action.fd)) fail(plan, failure_stage::spawn, context_step::none);
+        break;
+      case file_action_kind::dup2:
+        if (action.fd == action.new_fd) {
+          // glibc: dup2 onto itself clears FD_CLOEXEC (and fails for a bad fd).
+          int flags = fcntl(action.fd, F_GETFD);
+          if (flags < 0 || fcntl(action.fd, F_SETFD, flags & ~FD_CLOEXEC) != 0)
+            fail(plan, failure_stage::spawn, context_step::none);
+        } else if (dup2(action.fd, action.new_fd) != action.new_fd) {
+          fail(plan, failure_stage::spawn, context_step::none);
+        }
+        break;
+      case file_action_kind::chdir:
+        if (chdir(action.path) != 0) fail(plan, failure_stage::spawn, context_step::none);
+        break;
+      case file_action_kind::fchdir:
+        if (fchdir(action.fd) != 0) fail(plan, failure_stage::spawn, context_step::none);
+        break;
+      case file_action_kind::closefrom:
+        close_range_or_loop(static_cast<unsigned>(action.fd), ~0u);
+        break;
+      case file_action_kind::tcsetpgrp:
+        if (tcsetpgrp(action.fd, getpgrp()) != 0) fail(plan, failure_stage::spawn, context_step::none);
+        break;
+    }
+  }
+}
+
+// posix_spawnp's search, as glibc's __execvpex: the caller's PATH, EACCES
+// remembered, the "keep looking" errors skipped, any other error final.
+void exec_searching(const wire::spawn_request& request) {
+  const char* file = request.path;
+  char* const* argv = const_cast<char* const*>(request.argv);
+  char* const* envp = const_cast<char* const*>(request.envp);
+  if (file[0] == '\0') {
+    errno = ENOENT;
+    return;
+  }
+  if (strchr(file, '/') != nullptr) {
+    execve(file, argv, envp);
+    return;
+  }
+  size_t file_length = strnlen(file, NAME_MAX + 1) + 1;
+  if (file_length > NAME_MAX + 1) {
+    errno = ENAMETOOLONG;
+    return;
+  }
+  char buffer[PATH_MAX + NAME_MAX + 2];
+  bool got_eacces = false;
+  for (const char* element = request.search_path;;) {
+    const char* end = strchrnul(element, ':');
+    size_t length = static_cast<size_t>(end - element);
+    if (length < PATH_MAX) {
+      memcpy(buffer, element, length);
+      size_t at = length;
+      if (length) buffer[at++] = '/';
+      memcpy(buffer + at, file, file_length);
+      execve(buffer, argv, envp);
+      switch (errno) {
+        case EACCES:
+          got_eacces = true;
+          [[fallthrough]];
+        case ENOENT:
+        case ESTALE:
+        case ENOTDIR:
+        case ENODEV:
+        case ETIMEDOUT:
+          break;
+        default:
+          return;
+      }
+    }
+    if (*end == '\0') break;
+    element = end + 1;
+  }
+  if (got_eacces) errno = EACCES;
+}
+
+int child_main(void* argument) {
+  auto* plan = static_cast<child_plan*>(argument);
+  const wire::spawn_request& request = *plan->request;
+  errno = 0;
+  apply_dispositions(plan);
+  apply_context(plan);
+  apply_attributes(plan);
+  apply_file_actions(plan);
+  uint64_t mask = (request.attributes.flags & wire::attr_setsigmask) ? request.attributes.signal_mask
+                                                                      : request.context.signal_mask;
+  if (!set_signal_mask(mask)) fail(plan, failure_stage::spawn, context_step::none);
+  if (request.flags & wire::request_search_path)
+    exec_searching(request);
+  else
+    execve(request.path, const_cast<char* const*>(request.argv), const_cast<char* const*>(request.envp));
+  fail(plan, failure_stage::spawn, context_step::none);
+}
+
+void insertion_sort_unique(int* values, size_t* count) {
+  for (size_t i = 1; i < *count; ++i) {
+    int value = values[i];
+    size_t j = i;
+    while (j > 0 && values[j - 1] > value) {
+      values[j] = values[j - 1];
+      --j;
+    }
+    values[j] = value;
+  }
+  size_t out = 0;
+  for (size_t i = 0; i < *count; ++i)
+    if (out == 0 || values[out - 1] != values[i]) values[out++] = values[i];
+  *count = out;
+}
+
+int compare_ints(const void* a, const void* b) {
+  int x = *static_cast<const int*>(a), y = *static_cast<const int*>(b);
+  return (x > y) - (x < y);
+}
+
+}  // namespace
+
+bool prepare_child_stack() {
+  void* memory = mmap(nullptr, kChildStackBytes + kGuardBytes, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (memory == MAP_FAILED) return false;
+  mprotect(memory, kGuardBytes, PROT_NONE);
+  child_stack_base = memory;
+  return true;
+}
+
+void spawn_for_request(const wire::spawn_request& request, int* received, size_t received_count,
+                       const helper_baseline& baseline, wire::spawn_reply* reply) {
+  *reply = wire::spawn_reply{0, 0, static_cast<int32_t>(failure_stage::none), 0};
+  if (!child_stack_base || received_count != size_t{request.fd_count} + 1) {
+    reply->error = child_stack_base ? EPROTO : ENOMEM;
+    reply->stage = static_cast<int32_t>(failure_stage::request);
+    return;
+  }
+  size_t target_count = request.fd_count;
+  int* targets = static_cast<int*>(malloc((target_count + 1) * sizeof(int)));
+  int* sources = static_cast<int*>(malloc((target_count + 1) * sizeof(int)));
+  if (!targets || !sources) {
+    free(targets);
+    free(sources);
+    reply->error = ENOMEM;
+    reply->stage = static_cast<int32_t>(failure_stage::request);
+    return;
+  }
+  for (size_t i = 0; i < target_count; ++i) {
+    targets[i] = request.fds[i].target;
+    sources[i] = received[1 + i];
+  }
+  if (target_count > 64)
+    qsort(targets, target_count, sizeof(int), compare_ints);
+  insertion_sort_unique(targets, &target_count);
+
+  child_plan plan{};
+  plan.request = &request;
+  plan.received = received;
+  plan.sources = sources;
+  plan.sorted_targets = targets;
+  plan.target_count = target_count;
+  plan.max_target = target_count ? targets[target_count - 1] : 2;
+  plan.baseline = &baseline;
+  plan.stage = failure_stage::none;
+
+  sigset_t all, previous;
+  sigfillset(&all);
+  sigprocmask(SIG_BLOCK, &all, &previous);
+  char* stack_top = static_cast<char*>(child_stack_base) + kGuardBytes + kChildStackBytes;
+  pid_t child = clone(child_main, stack_top, CLONE_VM | CLONE_VFORK | CLONE_PARENT | SIGCHLD, &plan);
+  int clone_error = errno;
+  sigprocmask(SIG_SETMASK, &previous, nullptr);
+  free(targets);
+  free(sources);
+
+  if (child < 0) {
+    reply->error = clone_error;
+    reply->stage = static_cast<int32_t>(failure_stage::request);
+    return;
+  }
+  reply->child_pid = child;
+  reply->error = plan.stage == failure_stage::none ? 0 : plan.error;
+  reply->stage = static_cast<int32_t>(plan.stage);
+  reply->detail = static_cast<int32_t>(plan.step);
+}
+
+}  // namespace forkless::helper

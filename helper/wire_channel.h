@@ -1,0 +1,48 @@
+// Sending and receiving whole messages over the SOCK_SEQPACKET channel.
+//
+// Hazards:
+//  - A message may need several records (payload over kMaxRecordBytes or more
+//    than kMaxRecordFds descriptors). Every record starts with a u32 marker,
+//    so no record is ever empty (an empty SEQPACKET read means EOF).
+//  - Sends use MSG_NOSIGNAL: a dead peer gives EPIPE, never SIGPIPE in the
+//    host program. Receives use MSG_CMSG_CLOEXEC, and a truncated record or
+//    control message is a protocol error, after which received descriptors
+//    are closed, never leaked.
+//  - EINTR is retried: a signal handler in the host program must not turn an
+//    internal exchange into a failure.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "protocol.h"
+
+namespace forkless::wire {
+
+// Returns 0, or a positive errno value.
+int send_message(int socket, message_type type, const void* payload, size_t payload_bytes,
+                 const int* fds, size_t fd_count);
+
+struct received_message {
+  uint16_t type = 0;
+  uint8_t* payload = nullptr;   // owned (mmap), released by release_message
+  size_t payload_bytes = 0;
+  size_t payload_capacity = 0;
+  int* fds = nullptr;           // owned (mmap); descriptors the receiver now holds
+  size_t fd_count = 0;
+  size_t fd_capacity = 0;
+};
+
+// Returns 0 with a whole message, -1 on orderly EOF before any byte, or a
+// positive errno value (EPROTO for a malformed message). max_fds bounds the
+// descriptors accepted (the shim accepts none). record_buffer holds one
+// record: a record larger than record_capacity is a protocol error (the shim
+// passes a small stack buffer, since replies are small; the helper a large one).
+int receive_message(int socket, received_message* message, size_t max_fds, uint8_t* record_buffer,
+                    size_t record_capacity);
+
+// Closes the message's descriptors that were not taken (set to -1 when taken)
+// and frees its buffers.
+void release_message(received_message* message);
+
+}  // namespace forkless::wire

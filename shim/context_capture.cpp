@@ -1,0 +1,201 @@
+// Hazards: another thread may open or close descriptors while the table is
+// scanned (the same race a native fork has: what the child gets is a
+// snapshot); a descriptor that vanished between the scan and its F_GETFD is
+// skipped. The umask is never read with umask(0)+umask(old), which would let
+// a concurrent open() create a file with the wrong mode.
+#include "context_capture.h"
+
+#include <atomic>
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <dirent.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/mman.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+namespace forkless {
+namespace {
+
+std::atomic<int> tracked_umask{022};
+
+struct linux_dirent64 {
+  uint64_t d_ino;
+  int64_t d_off;
+  unsigned short d_reclen;
+  unsigned char d_type;
+  char d_name[];
+};
+
+uint64_t signal_bits(const sigset_t& set) {
+  uint64_t bits;
+  memcpy(&bits, &set, sizeof bits);  // glibc's sigset_t: signal n is bit n-1 of the first word
+  return bits;
+}
+
+uint64_t ignored_signals() {
+  uint64_t ignored = 0;
+  for (int signal = 1; signal <= 64; ++signal) {
+    if (signal == SIGKILL || signal == SIGSTOP) continue;
+    struct kernel_sigaction {
+      void* handler;
+      unsigned long flags;
+      void* restorer;
+      uint64_t mask;
+    } old{};
+    if (syscall(SYS_rt_sigaction, signal, nullptr, &old, sizeof(uint64_t)) == 0 && old.handler == SIG_IGN)
+      ignored |= uint64_t{1} << (signal - 1);
+  }
+  return ignored;
+}
+
+}  // namespace
+
+descriptor_list::~descriptor_list() {
+  if (entries_ != inline_entries_) munmap(entries_, capacity_ * sizeof(wire::fd_entry));
+  if (fds_ != inline_fds_) munmap(fds_, capacity_ * sizeof(int));
+}
+
+bool descriptor_list::grow() {
+  uint32_t capacity = capacity_ * 4;
+  void* entries = mmap(nullptr, capacity * sizeof(wire::fd_entry), PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  void* fds = mmap(nullptr, capacity * sizeof(int), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (entries == MAP_FAILED || fds == MAP_FAILED) {
+    if (entries != MAP_FAILED) munmap(entries, capacity * sizeof(wire::fd_entry));
+    if (fds != MAP_FAILED) munmap(fds, capacity * sizeof(int));
+    return false;
+  }
+  memcpy(entries, entries_, count_ * sizeof(wire::fd_entry));
+  memcpy(fds, fds_, count_ * sizeof(int));
+  if (entries_ != inline_entries_) munmap(entries_, capacity_ * sizeof(wire::fd_entry));
+  if (fds_ != inline_fds_) munmap(fds_, capacity_ * sizeof(int));
+  entries_ = static_cast<wire::fd_entry*>(entries);
+  fds_ = static_cast<int*>(fds);
+  capacity_ = capacity;
+  return true;
+}
+
+bool descriptor_list::contains(int fd) const {
+  for (uint32_t i = 0; i < count_; ++i)
+    if (fds_[i] == fd) return true;
+  return false;
+}
+
+bool descriptor_list::add(int fd) {
+  int flags = fcntl(fd, F_GETFD);
+  if (flags < 0) return errno == EBADF;  // not open: nothing to give the child
+  if (contains(fd)) return true;
+  if (count_ == capacity_ && !grow()) return false;
+  entries_[count_] = wire::fd_entry{fd, (flags & FD_CLOEXEC) ? uint32_t{wire::fd_cloexec} : 0u};
+  fds_[count_] = fd;
+  ++count_;
+  return true;
+}
+
+bool descriptor_list::capture_inheritable() {
+  int directory = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (directory < 0) return false;
+  alignas(8) char buffer[4096];
+  bool ok = true;
+  for (;;) {
+    long got = syscall(SYS_getdents64, directory, buffer, sizeof buffer);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) {
+      ok = got == 0;
+      break;
+    }
+    for (long offset = 0; offset < got;) {
+      auto* entry = reinterpret_cast<linux_dirent64*>(buffer + offset);
+      offset += entry->d_reclen;
+      if (entry->d_name[0] < '0' || entry->d_name[0] > '9') continue;
+      int fd = atoi(entry->d_name);
+      if (fd == directory) continue;
+      int flags = fcntl(fd, F_GETFD);
+      if (flags < 0 || (flags & FD_CLOEXEC)) continue;
+      if (count_ == capacity_ && !grow()) {
+        ok = false;
+        break;
+      }
+      entries_[count_] = wire::fd_entry{fd, 0};
+      fds_[count_] = fd;
+      ++count_;
+    }
+    if (!ok) break;
+  }
+  close(directory);
+  return ok;
+}
+
+void track_umask_at_load() {
+  int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    char buffer[4096];
+    ssize_t got = read(fd, buffer, sizeof buffer - 1);
+    close(fd);
+    if (got > 0) {
+      buffer[got] = '\0';
+      if (const char* line = strstr(buffer, "\nUmask:")) {
+        tracked_umask.store(static_cast<int>(strtol(line + 7, nullptr, 8)) & 0777);
+        return;
+      }
+    }
+  }
+  // No /proc: the constructor runs before the program's threads, so the
+  // read-and-restore pair cannot race here.
+  mode_t mask = umask(0);
+  umask(mask);
+  tracked_umask.store(static_cast<int>(mask));
+}
+
+void note_umask(mode_t mask) { tracked_umask.store(static_cast<int>(mask & 0777)); }
+mode_t current_umask() { return static_cast<mode_t>(tracked_umask.load()); }
+
+void capture_context(wire::process_context* context) {
+  memset(context, 0, sizeof *context);
+  context->umask = current_umask();
+  context->pgid = getpgrp();
+  errno = 0;
+  int nice = getpriority(PRIO_PROCESS, 0);
+  context->nice = nice;
+  int policy = sched_getscheduler(0);
+  sched_param param{};
+  sched_getparam(0, &param);
+  if (policy >= 0 && (policy & SCHED_RESET_ON_FORK)) {
+    // The kernel gives a child of such a thread a normal policy and no
+    // negative nice value.
+    policy = SCHED_OTHER;
+    param.sched_priority = 0;
+    if (context->nice < 0) context->nice = 0;
+  }
+  context->sched_policy = policy;
+  context->sched_priority = param.sched_priority;
+  sigset_t mask;
+  pthread_sigmask(SIG_BLOCK, nullptr, &mask);
+  context->signal_mask = signal_bits(mask);
+  context->ignored_signals = ignored_signals();
+  for (uint32_t resource = 0; resource < wire::kRlimitCount; ++resource) {
+    rlimit limit{RLIM_INFINITY, RLIM_INFINITY};
+    getrlimit(static_cast<__rlimit_resource>(resource), &limit);
+    context->rlimits[resource] = {limit.rlim_cur, limit.rlim_max};
+  }
+  context->ioprio = static_cast<int32_t>(syscall(SYS_ioprio_get, 1 /* IOPRIO_WHO_PROCESS */, 0));
+  context->personality = static_cast<uint32_t>(personality(0xffffffff));
+  context->timer_slack_ns = static_cast<uint64_t>(prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0));
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0) {
+    context->affinity_bytes = sizeof set < wire::kAffinityBytes ? sizeof set : wire::kAffinityBytes;
+    memcpy(context->affinity, &set, context->affinity_bytes);
+  }
+}
+
+}  // namespace forkless

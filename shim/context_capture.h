@@ -1,0 +1,53 @@
+// capture_context: the calling thread's context at the moment of a spawning
+// call, in the request's terms (helper/spawn_request.h), plus the descriptors
+// the child must get. Runs in the caller's thread, before the request is sent.
+#pragma once
+
+#include <cstdint>
+#include <sys/types.h>
+
+#include "spawn_request.h"
+
+namespace forkless {
+
+// The child's descriptor table: every descriptor of the caller without
+// FD_CLOEXEC, plus the close-on-exec ones a file action names (kept
+// close-on-exec in the child). Storage starts inline and grows with mmap.
+class descriptor_list {
+ public:
+  descriptor_list() = default;
+  ~descriptor_list();
+  descriptor_list(const descriptor_list&) = delete;
+  descriptor_list& operator=(const descriptor_list&) = delete;
+
+  // Scans /proc/self/fd; false when it cannot (no /proc, out of descriptors).
+  bool capture_inheritable();
+  // Adds fd (if open and not yet listed) with its current close-on-exec flag.
+  bool add(int fd);
+
+  uint32_t count() const { return count_; }
+  const wire::fd_entry* entries() const { return entries_; }
+  const int* fds() const { return fds_; }
+
+ private:
+  bool grow();
+  bool contains(int fd) const;
+  static constexpr uint32_t kInline = 64;
+  wire::fd_entry inline_entries_[kInline];
+  int inline_fds_[kInline];
+  wire::fd_entry* entries_ = inline_entries_;
+  int* fds_ = inline_fds_;
+  uint32_t count_ = 0;
+  uint32_t capacity_ = kInline;
+};
+
+// Fills everything of process_context from the calling thread.
+void capture_context(wire::process_context* context);
+
+// The process's umask, tracked without the racy umask(0)/umask(old) pair:
+// read once at load from /proc/self/status, then kept by the umask interposer.
+void track_umask_at_load();
+void note_umask(mode_t mask);
+mode_t current_umask();
+
+}  // namespace forkless

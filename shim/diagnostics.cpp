@@ -1,0 +1,155 @@
+// Hazards: the host may close or reuse any descriptor, so the log file is
+// opened, appended to with one write and closed for every line (never kept
+// open at a number the application could take over); stderr means fd 2.
+// Lines are built on the stack: no allocation, bounded length.
+#include "diagnostics.h"
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "unwinder.h"
+
+namespace forkless {
+
+// Provided by the fork module when it is linked in (weak: optional).
+__attribute__((weak)) void fork_learn_summary();
+
+namespace {
+
+constexpr int kApis = static_cast<int>(api_kind::count_);
+constexpr int kRoutes = static_cast<int>(route_kind::count_);
+std::atomic<long> call_counts[kApis][kRoutes];
+std::atomic<long> call_micros[kApis][kRoutes];
+
+void write_line(const char* line, size_t length) {
+  const char* path = current_settings().log_file;
+  int saved = errno;
+  if (path[0]) {
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
+    if (fd >= 0) {
+      ssize_t ignored = write(fd, line, length);
+      (void)ignored;
+      close(fd);
+    }
+  } else {
+    ssize_t ignored = write(2, line, length);
+    (void)ignored;
+  }
+  errno = saved;
+}
+
+long resident_mb() {
+  int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  char buffer[128];
+  ssize_t got = read(fd, buffer, sizeof buffer - 1);
+  close(fd);
+  if (got <= 0) return -1;
+  buffer[got] = '\0';
+  long size = 0, resident = 0;
+  if (sscanf(buffer, "%ld %ld", &size, &resident) != 2) return -1;
+  return resident * (sysconf(_SC_PAGESIZE) / 1024) / 1024;
+}
+
+// Appends " backtrace=fn+0x12<fn2+0x40<..." (innermost first) for FORKLESS_LOG=2.
+size_t append_backtrace(char* line, size_t at, size_t capacity) {
+  void* frames[16];
+  int count = capture_backtrace(frames, 16, 2);
+  at += snprintf(line + at, capacity - at, " backtrace=");
+  for (int i = 0; i < count && at < capacity - 2; ++i) {
+    char name[128];
+    uintptr_t start = 0, end = 0;
+    if (proc_extent(frames[i], &start, &end, name, sizeof name))
+      at += snprintf(line + at, capacity - at, "%s%s+0x%lx", i ? "<" : "", name,
+                     static_cast<unsigned long>(reinterpret_cast<uintptr_t>(frames[i]) - start));
+    else
+      at += snprintf(line + at, capacity - at, "%s%p", i ? "<" : "", frames[i]);
+  }
+  return at < capacity ? at : capacity - 1;
+}
+
+}  // namespace
+
+const char* api_name(api_kind api) {
+  switch (api) {
+    case api_kind::system: return "system";
+    case api_kind::popen: return "popen";
+    case api_kind::posix_spawn: return "posix_spawn";
+    case api_kind::posix_spawnp: return "posix_spawnp";
+    case api_kind::fork: return "fork";
+    case api_kind::count_: break;
+  }
+  return "?";
+}
+
+const char* route_name(route_kind route) {
+  switch (route) {
+    case route_kind::helper: return "helper";
+    case route_kind::emulated: return "emulated";
+    case route_kind::native: return "native";
+    case route_kind::count_: break;
+  }
+  return "?";
+}
+
+bool diagnostics_enabled() { return current_settings().log_level > 0; }
+
+long monotonic_us() {
+  timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return now.tv_sec * 1000000L + now.tv_nsec / 1000;
+}
+
+void log_call(const call_record& record) {
+  int api = static_cast<int>(record.api), route = static_cast<int>(record.route);
+  call_counts[api][route].fetch_add(1, std::memory_order_relaxed);
+  if (record.us > 0) call_micros[api][route].fetch_add(record.us, std::memory_order_relaxed);
+  if (!diagnostics_enabled()) return;
+  char argv0[96];
+  snprintf(argv0, sizeof argv0, "%s", record.argv0 ? record.argv0 : "-");
+  for (char* c = argv0; *c; ++c)
+    if (*c == ' ' || *c == '\n' || *c == '\t' || *c == '=') *c = '_';
+  char line[4096];
+  size_t at = static_cast<size_t>(snprintf(
+      line, sizeof line, "forkless[%d]: api=%s route=%s reason=%s threads=%d rss_mb=%ld us=%ld child=%d argv0=%s site=%s",
+      getpid(), api_name(record.api), route_name(record.route), record.reason ? record.reason : "-",
+      record.threads, resident_mb(), record.us, static_cast<int>(record.child), argv0[0] ? argv0 : "-",
+      record.site ? record.site : "-"));
+  if (at >= sizeof line) at = sizeof line - 1;
+  if (current_settings().log_level >= 2) at = append_backtrace(line, at, sizeof line - 1);
+  line[at++] = '\n';
+  write_line(line, at);
+}
+
+void log_note(const char* text) {
+  char line[1024];
+  int length = snprintf(line, sizeof line, "forkless[%d]: %s\n", getpid(), text);
+  if (length < 0) return;
+  size_t size = static_cast<size_t>(length) < sizeof line ? static_cast<size_t>(length) : sizeof line - 1;
+  if (line[size - 1] != '\n') line[size - 1] = '\n';
+  write_line(line, size);
+}
+
+void log_summary() {
+  if (!diagnostics_enabled()) return;
+  for (int api = 0; api < kApis; ++api) {
+    for (int route = 0; route < kRoutes; ++route) {
+      long calls = call_counts[api][route].load(std::memory_order_relaxed);
+      if (!calls) continue;
+      char text[256];
+      snprintf(text, sizeof text, "summary api=%s route=%s calls=%ld mean_us=%ld", api_name(static_cast<api_kind>(api)),
+               route_name(static_cast<route_kind>(route)), calls,
+               call_micros[api][route].load(std::memory_order_relaxed) / calls);
+      log_note(text);
+    }
+  }
+  if (fork_learn_summary) fork_learn_summary();
+}
+
+}  // namespace forkless

@@ -1,0 +1,41 @@
+// Diagnostics: one line of key=value tokens per intercepted call, a summary
+// per api and route at exit (FORKLESS_LOG=1), plus the caller's backtrace
+// (FORKLESS_LOG=2). Lines go to FORKLESS_LOG_FILE (appended with O_APPEND and
+// one write per line, so many processes can share it) or to stderr.
+// Nothing is ever written unless FORKLESS_LOG asked for it.
+#pragma once
+
+#include <sys/types.h>
+
+namespace forkless {
+
+enum class api_kind { system, popen, posix_spawn, posix_spawnp, fork, count_ };
+enum class route_kind { helper, emulated, native, count_ };
+
+const char* api_name(api_kind api);
+const char* route_name(route_kind route);
+
+struct call_record {
+  api_kind api;
+  route_kind route;
+  const char* reason = "-";   // why this route (e.g. "threads", "single_thread", "mode_native")
+  int threads = -1;
+  long us = -1;               // duration of the spawn as the caller saw it
+  pid_t child = -1;
+  const char* argv0 = nullptr;
+  const char* site = nullptr; // fork: the matched call site, else nullptr
+  const void* caller = nullptr; // return address of the interposed call, for backtraces
+};
+
+bool diagnostics_enabled();
+// Records the call in the summary and, when enabled, writes its line.
+void log_call(const call_record& record);
+// A free-form line ("forkless[PID]: <text>"), for warnings and notes.
+void log_note(const char* text);
+// Writes the summary (called once at exit).
+void log_summary();
+
+// Microseconds on CLOCK_MONOTONIC, for the us= field.
+long monotonic_us();
+
+}  // namespace forkless

@@ -1,0 +1,426 @@
+// The helpers of this process.
+//
+// Hazards, and how each is handled:
+//  - The application owns the descriptor table. Our channel ends sit at a
+//    high number, close-on-exec, and before each use fstat must show the same
+//    socket (device and inode) we created: if the application closed the
+//    number or dup2'd something over it, the helper is given up without ever
+//    writing to, or closing, what is now the application's descriptor.
+//  - After a real fork() the child shares our channels' open file
+//    descriptions. The atfork child handler drops the child's copies, so a
+//    daemon never talks to, or keeps alive, its parent's helper. A process
+//    made without atfork (raw clone, vfork) may share our memory: a pid check
+//    on every acquire sends its calls to libc and leaves the pool untouched.
+//  - A helper is our child, so it must never show up in the program's wait
+//    calls: pids are kept in a lock-free table the wait interposers consult
+//    (they may run in signal handlers). A retired helper stays hidden until
+//    it is reaped.
+//  - Starting a helper uses libc's posix_spawn (CLONE_VM|CLONE_VFORK), so it
+//    costs the same whatever the caller's size; the helper program is exec'd
+//    with an empty environment (it must not load this library) and only the
+//    channel, /dev/null on 0-2, in its own process group, signals default.
+//  - The pool lock is never held while talking to a helper; a helper is lent
+//    to one call at a time.
+#include "helper_pool.h"
+
+#include <atomic>
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "diagnostics.h"
+#include "helper_identity.h"
+#include "protocol.h"
+#include "real_libc.h"
+#include "wire_channel.h"
+
+#ifndef FORKLESS_HELPER_RELPATH
+#define FORKLESS_HELPER_RELPATH "../../libexec/forkless/forkless-helper"
+#endif
+
+namespace forkless {
+namespace {
+
+constexpr int kHiddenCapacity = 256;
+constexpr int kChannelInHelper = 3;
+
+struct helper_slot {
+  int channel;
+  dev_t device;
+  ino_t inode;
+  pid_t pid;
+  bool busy;
+  bool greeted;
+  helper_identity identity;
+};
+
+pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+pthread_cond_t pool_available = PTHREAD_COND_INITIALIZER;
+helper_slot slots[kMaxHelpersLimit];
+pid_t pool_owner = 0;
+char helper_path[PATH_MAX];
+bool helper_missing_noted = false;
+
+std::atomic<pid_t> hidden_pids[kHiddenCapacity];
+std::atomic<int> hidden_count{0};
+
+void hide_pid(pid_t pid) {
+  for (auto& entry : hidden_pids) {
+    pid_t empty = 0;
+    if (entry.compare_exchange_strong(empty, pid)) {
+      hidden_count.fetch_add(1);
+      return;
+    }
+  }
+}
+
+void clear_hidden() {
+  for (auto& entry : hidden_pids) entry.store(0);
+  hidden_count.store(0);
+}
+
+void reset_slot(helper_slot& slot) {
+  memset(&slot, 0, sizeof slot);
+  slot.channel = -1;
+  slot.pid = -1;
+}
+
+bool channel_intact(const helper_slot& slot) {
+  struct stat st;
+  return slot.channel >= 0 && fstat(slot.channel, &st) == 0 && S_ISSOCK(st.st_mode) &&
+         st.st_dev == slot.device && st.st_ino == slot.inode;
+}
+
+// Reaps a helper if it has exited; it stays hidden until then.
+void try_reap(pid_t pid) {
+  int status;
+  pid_t got = real::waitpid(pid, &status, WNOHANG);
+  if (got == pid || (got < 0 && errno == ECHILD)) forget_helper_pid(pid);
+}
+
+void sweep_hidden() {
+  if (hidden_count.load() == 0) return;
+  int saved = errno;
+  for (auto& entry : hidden_pids) {
+    pid_t pid = entry.load();
+    if (pid <= 0) continue;
+    bool live = false;
+    for (const helper_slot& slot : slots)
+      if (slot.pid == pid) live = true;
+    if (!live) try_reap(pid);
+  }
+  errno = saved;
+}
+
+// Gives a helper up. Its channel is closed only if it is still ours.
+void retire_slot(helper_slot& slot) {
+  if (channel_intact(slot)) close(slot.channel);
+  pid_t pid = slot.pid;
+  reset_slot(slot);
+  if (pid > 0) try_reap(pid);
+}
+
+void forget_all_after_fork() {
+  for (helper_slot& slot : slots) {
+    if (channel_intact(slot)) close(slot.channel);
+    reset_slot(slot);
+  }
+  clear_hidden();
+  pthread_mutex_t fresh_lock = PTHREAD_MUTEX_INITIALIZER;
+  pthread_cond_t fresh_cond = PTHREAD_COND_INITIALIZER;
+  memcpy(&pool_lock, &fresh_lock, sizeof pool_lock);
+  memcpy(&pool_available, &fresh_cond, sizeof pool_available);
+  pool_owner = getpid();
+}
+
+void at_fork_child() { forget_all_after_fork(); }
+
+int high_descriptor_floor() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return 900;
+  long soft = static_cast<long>(limit.rlim_cur);
+  if (soft > 1024) soft = 1024;
+  long floor = soft - 64 - kMaxHelpersLimit;
+  return floor > 10 ? static_cast<int>(floor) : 10;
+}
+
+void locate_helper() {
+  Dl_info info{};
+  if (!dladdr(reinterpret_cast<void*>(&locate_helper), &info) || !info.dli_fname) return;
+  const char* slash = strrchr(info.dli_fname, '/');
+  if (!slash) return;
+  snprintf(helper_path, sizeof helper_path, "%.*s/%s", static_cast<int>(slash - info.dli_fname), info.dli_fname,
+           FORKLESS_HELPER_RELPATH);
+}
+
+// Starts a helper from the calling thread's context into `slot` (not in the
+// table yet: the caller holds it reserved). Returns false with a reason.
+bool start_helper(helper_slot* slot, const char** reason) {
+  if (!helper_path[0] || access(helper_path, X_OK) != 0) {
+    *reason = "no_helper_program";
+    if (!helper_missing_noted) {
+      helper_missing_noted = true;
+      if (diagnostics_enabled()) {
+        char note[PATH_MAX + 64];
+        snprintf(note, sizeof note, "note=helper_program_missing path=%s", helper_path[0] ? helper_path : "?");
+        log_note(note);
+      }
+    }
+    return false;
+  }
+  int pair[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
+    *reason = "no_socket";
+    return false;
+  }
+  int channel = fcntl(pair[0], F_DUPFD_CLOEXEC, high_descriptor_floor());
+  close(pair[0]);
+  if (channel < 0) {
+    close(pair[1]);
+    *reason = "no_descriptor";
+    return false;
+  }
+  capture_identity(&slot->identity);
+
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attributes;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawnattr_init(&attributes);
+  posix_spawn_file_actions_adddup2(&actions, pair[1], kChannelInHelper);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addclosefrom_np(&actions, kChannelInHelper + 1);
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attributes, &none);
+  posix_spawnattr_setsigdefault(&attributes, &all);
+  posix_spawnattr_setpgroup(&attributes, 0);
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
+  char channel_argument[] = "--channel=3";
+  char name[] = "forkless-helper";
+  char* argv[] = {name, channel_argument, nullptr};
+  char* envp[] = {nullptr};
+  pid_t pid = -1;
+  int error = real::posix_spawn(&pid, helper_path, &actions, &attributes, argv, envp);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attributes);
+  close(pair[1]);
+  if (error != 0) {
+    close(channel);
+    *reason = "helper_spawn_failed";
+    return false;
+  }
+  hide_pid(pid);
+  struct stat st;
+  fstat(channel, &st);
+  slot->channel = channel;
+  slot->device = st.st_dev;
+  slot->inode = st.st_ino;
+  slot->pid = pid;
+  slot->greeted = false;
+  return true;
+}
+
+// Reads the helper's hello (sent once after its start).
+bool greet(helper_slot* slot) {
+  uint8_t record[256];
+  wire::received_message message;
+  int status = wire::receive_message(slot->channel, &message, 0, record, sizeof record);
+  bool ok = status == 0 && message.type == static_cast<uint16_t>(wire::message_type::hello) &&
+            message.payload_bytes == sizeof(wire::hello_payload);
+  if (ok) {
+    wire::hello_payload hello;
+    memcpy(&hello, message.payload, sizeof hello);
+    ok = hello.helper_pid == slot->pid;
+  }
+  wire::release_message(&message);
+  slot->greeted = ok;
+  return ok;
+}
+
+}  // namespace
+
+bool is_helper_pid(pid_t pid) {
+  if (pid <= 0 || hidden_count.load(std::memory_order_acquire) == 0) return false;
+  for (auto& entry : hidden_pids)
+    if (entry.load(std::memory_order_relaxed) == pid) return true;
+  return false;
+}
+
+bool any_helper_pids() { return hidden_count.load(std::memory_order_acquire) > 0; }
+
+void forget_helper_pid(pid_t pid) {
+  for (auto& entry : hidden_pids) {
+    pid_t expected = pid;
+    if (entry.compare_exchange_strong(expected, 0)) {
+      hidden_count.fetch_sub(1);
+      return;
+    }
+  }
+}
+
+bool acquire_helper(helper_lease* lease, const char** reason) {
+  const settings& config = current_settings();
+  pthread_mutex_lock(&pool_lock);
+  if (pool_owner != getpid()) {
+    // A child made without fork() (raw clone or vfork): it may share our
+    // memory, so the pool is left exactly as it is and the call goes native.
+    pthread_mutex_unlock(&pool_lock);
+    *reason = "foreign_process";
+    return false;
+  }
+  sweep_hidden();
+  for (;;) {
+    int live = 0, free_slot = -1;
+    for (int i = 0; i < config.max_helpers; ++i) {
+      helper_slot& slot = slots[i];
+      if (slot.pid <= 0) {
+        if (slot.busy)
+          ++live;  // being started by another thread
+        else if (free_slot < 0)
+          free_slot = i;
+        continue;
+      }
+      if (slot.busy) {
+        ++live;
+        continue;
+      }
+      if (!channel_intact(slot)) {
+        // The application closed or replaced our descriptor: forget it
+        // without touching the number, which is the application's now.
+        pid_t pid = slot.pid;
+        reset_slot(slot);
+        try_reap(pid);
+        if (free_slot < 0) free_slot = i;
+        continue;
+      }
+      const char* difference = nullptr;
+      if (!identity_matches(slot.identity, &difference)) {
+        if (diagnostics_enabled()) {
+          char note[128];
+          snprintf(note, sizeof note, "note=helper_replaced drift=%s helper=%d", difference ? difference : "?",
+                   static_cast<int>(slot.pid));
+          log_note(note);
+        }
+        retire_slot(slot);
+        if (free_slot < 0) free_slot = i;
+        continue;
+      }
+      slot.busy = true;
+      *lease = helper_lease{i, slot.channel, slot.pid};
+      bool greeted = slot.greeted;
+      pthread_mutex_unlock(&pool_lock);
+      if (!greeted && !greet(&slot)) {
+        release_helper(lease, true);
+        pthread_mutex_lock(&pool_lock);
+        continue;
+      }
+      return true;
+    }
+    if (free_slot >= 0) {
+      helper_slot& slot = slots[free_slot];
+      reset_slot(slot);
+      slot.busy = true;
+      slot.pid = 0;  // reserved while starting (pid 0: not a live helper yet)
+      pthread_mutex_unlock(&pool_lock);
+      helper_slot started;
+      reset_slot(started);
+      bool ok = start_helper(&started, reason);
+      pthread_mutex_lock(&pool_lock);
+      if (!ok) {
+        reset_slot(slot);
+        pthread_cond_broadcast(&pool_available);
+        pthread_mutex_unlock(&pool_lock);
+        return false;
+      }
+      started.busy = false;
+      slot = started;
+      continue;  // the next pass lends it (after the identity check)
+    }
+    if (live == 0) {
+      *reason = "no_helper";
+      pthread_mutex_unlock(&pool_lock);
+      return false;
+    }
+    pthread_cond_wait(&pool_available, &pool_lock);
+  }
+}
+
+void release_helper(helper_lease* lease, bool broken) {
+  pthread_mutex_lock(&pool_lock);
+  if (lease->slot >= 0 && pool_owner == getpid()) {
+    helper_slot& slot = slots[lease->slot];
+    if (slot.pid == lease->pid) {
+      slot.busy = false;
+      if (broken) retire_slot(slot);
+    }
+  }
+  pthread_cond_broadcast(&pool_available);
+  pthread_mutex_unlock(&pool_lock);
+  *lease = helper_lease{};
+}
+
+void helper_pool_at_load() {
+  pool_owner = getpid();
+  for (helper_slot& slot : slots) reset_slot(slot);
+  locate_helper();
+  pthread_atfork(nullptr, nullptr, &at_fork_child);
+  const settings& config = current_settings();
+  if (!config.enabled || config.mode == spawn_mode::native) return;
+  bool eager = config.start == helper_start::eager;
+  if (config.start == helper_start::default_rule) {
+    // Eager in the first process that loads the library; its descendants
+    // inherit the variable and start lazily.
+    eager = true;
+    setenv("FORKLESS_HELPER_START", "lazy", 1);
+  }
+  if (!eager) return;
+  const char* reason = nullptr;
+  helper_slot& slot = slots[0];
+  if (!start_helper(&slot, &reason) && diagnostics_enabled()) {
+    char note[128];
+    snprintf(note, sizeof note, "note=eager_helper_not_started reason=%s", reason ? reason : "?");
+    log_note(note);
+  }
+}
+
+void helpers_before_exec() {
+  if (!any_helper_pids()) return;
+  pthread_mutex_lock(&pool_lock);
+  if (pool_owner != getpid()) {
+    pthread_mutex_unlock(&pool_lock);
+    return;
+  }
+  pid_t leaving[kMaxHelpersLimit];
+  int count = 0;
+  for (helper_slot& slot : slots) {
+    if (slot.pid <= 0 || slot.busy) continue;  // a busy one is another thread's, mid-call
+    if (channel_intact(slot)) close(slot.channel);
+    leaving[count++] = slot.pid;
+    reset_slot(slot);
+  }
+  pthread_mutex_unlock(&pool_lock);
+  for (int i = 0; i < count; ++i) {
+    int status;
+    while (real::waitpid(leaving[i], &status, 0) < 0 && errno == EINTR) {
+    }
+    forget_helper_pid(leaving[i]);
+  }
+}
+
+}  // namespace forkless

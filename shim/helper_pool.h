@@ -1,0 +1,41 @@
+// helper_pool: the helpers of this process — starting them, lending one to a
+// call at a time, retiring the ones that died or drifted, and hiding them
+// from the program's wait calls.
+#pragma once
+
+#include <sys/types.h>
+
+namespace forkless {
+
+struct helper_lease {
+  int slot = -1;
+  int channel = -1;  // the shim's end, checked before use
+  pid_t pid = -1;
+};
+
+// Lends a helper that serves the calling thread exactly (same credentials,
+// namespaces, root, ...), starting one when needed and allowed. False with a
+// reason for diagnostics when there is none (the caller then goes native).
+bool acquire_helper(helper_lease* lease, const char** reason);
+
+// Returns the helper; `broken` retires it (its channel failed, it died, or it
+// answered nonsense), so the next call starts or uses another.
+void release_helper(helper_lease* lease, bool broken);
+
+// For the wait interposers (lock-free, async-signal-safe): is pid one of our
+// helpers, live or dead but not yet reaped?
+bool is_helper_pid(pid_t pid);
+bool any_helper_pids();
+// The wait interposers reaped it: stop hiding it.
+void forget_helper_pid(pid_t pid);
+
+// Library set-up, from the constructor: locate the helper program, register
+// the fork handler, and start the first helper when the start rule says eager.
+void helper_pool_at_load();
+
+// Called by the exec interposers before the program replaces itself: the
+// helpers are told to go (channel closed) and reaped, so none is left behind
+// as a stray child of the new program image.
+void helpers_before_exec();
+
+}  // namespace forkless

@@ -1,0 +1,51 @@
+// spawn_via_helper: one spawn through a helper, with the caller's context.
+#pragma once
+
+#include <sys/types.h>
+
+#include "diagnostics.h"
+
+#include "spawn_request.h"
+
+namespace forkless {
+
+struct spawn_plan {
+  const char* path;
+  const char* search_path = nullptr;  // non-null: posix_spawnp's search in this PATH
+  char* const* argv;
+  char* const* envp;
+  wire::spawn_attributes attributes{};
+  const wire::file_action* actions = nullptr;
+  uint32_t action_count = 0;
+  // Close-on-exec descriptors the file actions name: sent along so the child
+  // has them (still close-on-exec) exactly as a native child would.
+  const int* action_fds = nullptr;
+  uint32_t action_fd_count = 0;
+};
+
+enum class spawn_outcome {
+  spawned,   // child_pid runs the program
+  failed,    // the spawn failed as libc's would: error is its errno (child reaped)
+  fallback,  // the helper could not do it exactly: make the native call (reason says why)
+};
+
+struct spawn_result {
+  spawn_outcome outcome;
+  pid_t child_pid;
+  int error;
+  const char* reason;
+};
+
+spawn_result spawn_via_helper(const spawn_plan& plan);
+
+// What a spawning call tells diagnostics about itself.
+struct call_report {
+  bool via_helper = false;   // false: the helper could not serve it (fell back)
+  const char* reason = "-";
+  pid_t child = -1;
+};
+
+// Fills report from a result (reason "fallback_<why>" when it fell back).
+void report_result(const spawn_result& result, call_report* report);
+
+}  // namespace forkless

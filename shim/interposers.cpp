@@ -1,0 +1,206 @@
+// The extern "C" layer: every interposer converts arguments and errno and
+// calls the C++ core; decisions live in the core (route.h, *_call.h).
+#include <cerrno>
+#include <cstdarg>
+#include <sched.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+
+#include "context_capture.h"
+#include "diagnostics.h"
+#include "helper_identity.h"
+#include "helper_spawn.h"
+#include "popen_call.h"
+#include "real_libc.h"
+#include "route.h"
+#include "system_call.h"
+#include "thread_state.h"
+#include "wait_hiding.h"
+
+using namespace forkless;
+
+namespace {
+
+void log_spawn(api_kind api, const route_decision& route, const call_report& report, long started,
+               const char* argv0) {
+  call_record record{};
+  record.api = api;
+  record.route = report.via_helper ? route.route : route_kind::native;
+  record.reason = report.via_helper ? (report.reason && report.reason[0] != '-' ? report.reason : route.reason)
+                                    : report.reason;
+  record.threads = route.threads;
+  record.us = monotonic_us() - started;
+  record.child = report.child;
+  record.argv0 = argv0;
+  record.caller = __builtin_return_address(0);
+  log_call(record);
+}
+
+void log_native(api_kind api, const route_decision& route, long started, const char* argv0) {
+  call_record record{};
+  record.api = api;
+  record.route = route_kind::native;
+  record.reason = route.reason;
+  record.threads = route.threads;
+  record.us = monotonic_us() - started;
+  record.argv0 = argv0;
+  log_call(record);
+}
+
+}  // namespace
+
+#pragma GCC visibility push(default)
+extern "C" {
+
+int system(const char* line) {
+  shim_scope scope;
+  if (scope.pass_through()) {
+    int status = real::system(line);
+    scope.keep_errno();
+    return status;
+  }
+  long started = monotonic_us();
+  route_decision route = route_for_call(api_kind::system);
+  if (route.route != route_kind::helper) {
+    int status = real::system(line);
+    scope.keep_errno();
+    log_native(api_kind::system, route, started, "sh");
+    return status;
+  }
+  call_report report;
+  int status;
+  if (line == nullptr) {
+    // glibc: "is a shell available?" is system("exit 0") == 0.
+    status = system_via_helper("exit 0", &report) == 0;
+  } else {
+    status = system_via_helper(line, &report);
+  }
+  scope.keep_errno();
+  log_spawn(api_kind::system, route, report, started, "sh");
+  return status;
+}
+
+FILE* popen(const char* command, const char* mode) {
+  shim_scope scope;
+  if (scope.pass_through()) {
+    FILE* stream = real::popen(command, mode);
+    scope.keep_errno();
+    return stream;
+  }
+  long started = monotonic_us();
+  route_decision route = route_for_call(api_kind::popen);
+  if (route.route != route_kind::helper) {
+    FILE* stream = real::popen(command, mode);
+    scope.keep_errno();
+    log_native(api_kind::popen, route, started, "sh");
+    return stream;
+  }
+  call_report report;
+  FILE* stream = popen_via_helper(command, mode, &report);
+  scope.keep_errno();
+  log_spawn(api_kind::popen, route, report, started, "sh");
+  return stream;
+}
+
+int pclose(FILE* stream) {
+  shim_scope scope;
+  int result;
+  if (!scope.pass_through() && close_our_stream(stream, &result)) {
+    scope.keep_errno();
+    return result;
+  }
+  result = real::pclose(stream);
+  scope.keep_errno();
+  return result;
+}
+
+int fclose(FILE* stream) {
+  // glibc's pclose is its fclose: closing one of our popen streams with
+  // fclose also waits for its child and returns the status.
+  if (have_our_streams()) {
+    shim_scope scope;
+    int result;
+    if (!scope.pass_through() && close_our_stream(stream, &result)) {
+      scope.keep_errno();
+      return result;
+    }
+  }
+  return real::fclose(stream);
+}
+
+pid_t wait(int* status) {
+  shim_scope scope;
+  pid_t result = wait4_hiding_helpers(-1, status, 0, nullptr);
+  if (result < 0) scope.keep_errno();
+  return result;
+}
+
+pid_t waitpid(pid_t pid, int* status, int options) {
+  shim_scope scope;
+  pid_t result = wait4_hiding_helpers(pid, status, options, nullptr);
+  if (result < 0) scope.keep_errno();
+  return result;
+}
+
+pid_t wait3(int* status, int options, struct rusage* usage) {
+  shim_scope scope;
+  pid_t result = wait4_hiding_helpers(-1, status, options, usage);
+  if (result < 0) scope.keep_errno();
+  return result;
+}
+
+pid_t wait4(pid_t pid, int* status, int options, struct rusage* usage) {
+  shim_scope scope;
+  pid_t result = wait4_hiding_helpers(pid, status, options, usage);
+  if (result < 0) scope.keep_errno();
+  return result;
+}
+
+int waitid(idtype_t type, id_t id, siginfo_t* info, int options) {
+  shim_scope scope;
+  int result = waitid_hiding_helpers(type, id, info, options);
+  if (result < 0) scope.keep_errno();
+  return result;
+}
+
+// Calls that change what a helper cannot carry (helper_identity.h): they
+// bump the identity generation so the next spawn compares again.
+mode_t umask(mode_t mask) {
+  mode_t previous = real::umask(mask);
+  note_umask(mask);
+  return previous;
+}
+
+int unshare(int flags) {
+  int result = real::unshare(flags);
+  int error = errno;
+  identity_generation.fetch_add(1);
+  errno = error;
+  return result;
+}
+
+int setns(int fd, int type) {
+  int result = real::setns(fd, type);
+  int error = errno;
+  identity_generation.fetch_add(1);
+  errno = error;
+  return result;
+}
+
+int prctl(int option, ...) {
+  va_list arguments;
+  va_start(arguments, option);
+  unsigned long a2 = va_arg(arguments, unsigned long), a3 = va_arg(arguments, unsigned long),
+                a4 = va_arg(arguments, unsigned long), a5 = va_arg(arguments, unsigned long);
+  va_end(arguments);
+  int result = real::prctl(option, a2, a3, a4, a5);
+  if (option == PR_SET_SECCOMP || option == PR_SET_NO_NEW_PRIVS) {
+    int error = errno;
+    identity_generation.fetch_add(1);
+    errno = error;
+  }
+  return result;
+}
+
+}  // extern "C"
+#pragma GCC visibility pop

@@ -1,0 +1,27 @@
+// Load and unload of libforkless.so: settings, the umask tracker, the helper
+// pool (and the eager helper), and the diagnostics summary at exit.
+#include "config.h"
+#include "context_capture.h"
+#include "diagnostics.h"
+#include "helper_pool.h"
+#include "thread_state.h"
+
+namespace forkless {
+namespace {
+
+__attribute__((constructor(101))) void library_loaded() {
+  shim_scope scope;
+  load_settings_from_environment();
+  if (!current_settings().enabled) return;
+  track_umask_at_load();
+  helper_pool_at_load();
+}
+
+__attribute__((destructor)) void library_unloading() {
+  if (!current_settings().enabled || this_thread_state().in_emulated_child) return;
+  shim_scope scope;
+  log_summary();
+}
+
+}  // namespace
+}  // namespace forkless

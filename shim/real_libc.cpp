@@ -1,0 +1,68 @@
+#include "real_libc.h"
+
+#include <atomic>
+#include <cerrno>
+#include <dlfcn.h>
+#include <type_traits>
+#include <unistd.h>
+
+namespace forkless::real {
+namespace {
+
+template <typename Signature>
+struct missing;
+template <typename R, typename... A>
+struct missing<R(A...)> {
+  static R call(A...) {
+    errno = ENOSYS;
+    if constexpr (std::is_pointer_v<R>)
+      return nullptr;
+    else if constexpr (!std::is_void_v<R>)
+      return static_cast<R>(-1);
+  }
+};
+
+void* own_base() {
+  static void* base = [] {
+    Dl_info info{};
+    dladdr(reinterpret_cast<void*>(&own_base), &info);
+    return info.dli_fbase;
+  }();
+  return base;
+}
+
+// The next definition after ours, or nullptr if there is none or it is ours.
+void* resolve(const char* name) {
+  void* address = dlsym(RTLD_NEXT, name);
+  if (!address) return nullptr;
+  Dl_info info{};
+  if (dladdr(address, &info) && info.dli_fbase == own_base()) return nullptr;
+  return address;
+}
+
+template <typename Signature>
+Signature* resolve_once(std::atomic<void*>& slot, const char* name) {
+  void* address = slot.load(std::memory_order_acquire);
+  if (!address) {
+    address = resolve(name);
+    if (!address) address = reinterpret_cast<void*>(&missing<Signature>::call);
+    slot.store(address, std::memory_order_release);
+  }
+  return reinterpret_cast<Signature*>(address);
+}
+
+}  // namespace
+
+#define FORKLESS_DEFINE_REAL(ret, name, params)                     \
+  namespace {                                                       \
+  std::atomic<void*> name##_slot{nullptr};                          \
+  }                                                                 \
+  name##_signature* name##_address() {                              \
+    return resolve_once<name##_signature>(name##_slot, #name);      \
+  }
+FORKLESS_LIBC_FUNCTIONS(FORKLESS_DEFINE_REAL)
+#undef FORKLESS_DEFINE_REAL
+
+void* address_of(const char* name) { return resolve(name); }
+
+}  // namespace forkless::real

@@ -1,0 +1,27 @@
+#include "thread_state.h"
+
+#include <cerrno>
+
+#include "config.h"
+
+namespace forkless {
+
+namespace {
+__attribute__((tls_model("initial-exec"))) thread_local thread_state state{false, false};
+}
+
+thread_state& this_thread_state() { return state; }
+
+shim_scope::shim_scope() : saved_errno_(errno) {
+  thread_state& current = this_thread_state();
+  was_inside_ = current.inside_shim;
+  pass_through_ = was_inside_ || current.in_emulated_child || !current_settings().enabled;
+  current.inside_shim = true;
+}
+
+shim_scope::~shim_scope() {
+  this_thread_state().inside_shim = was_inside_;
+  errno = result_errno_set_ ? result_errno_ : saved_errno_;
+}
+
+}  // namespace forkless

@@ -1,0 +1,50 @@
+// Per-thread state of the shim, in initial-exec TLS (no allocation on first
+// use, safe in a preloaded library).
+//
+// - inside_shim: the re-entrancy guard. While set, every interposer passes
+//   straight to libc, so the shim's own libc calls never re-enter the shim.
+// - in_emulated_child: set in the child of an emulated fork (it shares the
+//   parent's memory, so this TLS slot is the parent thread's and must be
+//   cleared when the parent resumes). Spawning calls made there go to libc.
+#pragma once
+
+#include <cerrno>
+
+namespace forkless {
+
+struct thread_state {
+  bool inside_shim;
+  bool in_emulated_child;
+};
+
+thread_state& this_thread_state();
+
+// RAII guard for the re-entrancy flag; also saves and restores errno so that
+// work the shim does on its own never changes what the caller sees.
+class shim_scope {
+ public:
+  shim_scope();
+  ~shim_scope();
+  shim_scope(const shim_scope&) = delete;
+  shim_scope& operator=(const shim_scope&) = delete;
+  // True when the interposer must go straight to libc (re-entered, disabled,
+  // or running in an emulated fork child).
+  bool pass_through() const { return pass_through_; }
+  // errno as the caller must see it when the interposer returns (the call's
+  // own result); without this the caller's errno is restored.
+  void set_result_errno(int value) {
+    result_errno_ = value;
+    result_errno_set_ = true;
+  }
+  // Keep whatever errno holds now (after a call to libc on the caller's behalf).
+  void keep_errno() { set_result_errno(errno); }
+
+ private:
+  bool was_inside_;
+  bool pass_through_;
+  bool result_errno_set_ = false;
+  int result_errno_ = 0;
+  int saved_errno_;
+};
+
+}  // namespace forkless

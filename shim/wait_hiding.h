@@ -1,0 +1,20 @@
+// The program's "wait for any child" calls, with the helpers hidden: they are
+// never returned, and when only helpers remain the call fails with ECHILD at
+// once, as it would natively.
+//
+// Only waits for any child need this: a helper sits in its own process group,
+// so the kernel never matches it for pid 0 or -pgid, and a program cannot know
+// its pid. With no helper alive or unreaped, every call goes straight to libc.
+#pragma once
+
+#include <sys/resource.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+namespace forkless {
+
+// wait, waitpid, wait3 and wait4 all come here.
+pid_t wait4_hiding_helpers(pid_t pid, int* status, int options, struct rusage* usage);
+int waitid_hiding_helpers(idtype_t type, id_t id, siginfo_t* info, int options);
+
+}  // namespace forkless
