@@ -40,7 +40,7 @@ void parse_choice(const char* value, const name_value (&choices)[N], const char*
 }
 
 bool parse_int(const char* value, long low, long high, long* out) {
-  if (!value || !*value) return false;
+  if (!value || !((*value >= '0' && *value <= '9') || *value == '-')) return false;
   char* end = nullptr;
   long number = strtol(value, &end, 10);
   if (*end != '\0' || number < low || number > high) return false;
