@@ -96,7 +96,21 @@ void report_result(const spawn_result& result, call_report* report) {
   report->reason = text;
 }
 
+namespace {
+spawn_result spawn_via_helper_unsaved(const spawn_plan& plan);
+}
+
+// The exchange is the shim's own work: the caller's errno is as it was.
 spawn_result spawn_via_helper(const spawn_plan& plan) {
+  int saved = errno;
+  spawn_result result = spawn_via_helper_unsaved(plan);
+  errno = saved;
+  return result;
+}
+
+namespace {
+
+spawn_result spawn_via_helper_unsaved(const spawn_plan& plan) {
   descriptor_list descriptors;
   if (!descriptors.capture_inheritable()) return fallback("descriptor_scan_failed");
   for (uint32_t i = 0; i < plan.action_fd_count; ++i)
@@ -189,4 +203,5 @@ spawn_result spawn_via_helper(const spawn_plan& plan) {
   return fallback("helper_bad_reply");
 }
 
+}  // namespace
 }  // namespace forkless
