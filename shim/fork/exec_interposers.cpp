@@ -78,6 +78,8 @@ void fill_list(char** argv, const char* arg0, size_t count, va_list args) {
 
 using namespace forkless;
 
+// The interposers are the library's exports (the rest is hidden).
+#pragma GCC visibility push(default)
 extern "C" {
 
 int execve(const char* path, char* const argv[], char* const envp[]) {
@@ -167,3 +169,4 @@ int pthread_sigmask(int how, const sigset_t* set, sigset_t* old) noexcept {
 }
 
 }  // extern "C"
+#pragma GCC visibility pop

@@ -4,10 +4,12 @@
 
 #include "fork_emulation.h"
 
+#pragma GCC visibility push(default)
 extern "C" {
 pid_t fork(void) { return forkless_fork_without_emulation(forkless::fork_entry_fork); }
 pid_t __fork(void) { return forkless_fork_without_emulation(forkless::fork_entry_fork); }
 pid_t _Fork(void) { return forkless_fork_without_emulation(forkless::fork_entry_underscore); }
 }
+#pragma GCC visibility pop
 
 #endif
