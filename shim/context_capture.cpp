@@ -25,7 +25,7 @@
 namespace forkless {
 namespace {
 
-std::atomic<int> tracked_umask{022};
+std::atomic<int> tracked_umask{-1};  // -1: not read yet
 
 struct linux_dirent64 {
   uint64_t d_ino;
@@ -135,7 +135,7 @@ bool descriptor_list::capture_inheritable() {
   return ok;
 }
 
-void track_umask_at_load() {
+static void read_umask() {
   int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
   if (fd >= 0) {
     char buffer[4096];
@@ -144,20 +144,25 @@ void track_umask_at_load() {
     if (got > 0) {
       buffer[got] = '\0';
       if (const char* line = strstr(buffer, "\nUmask:")) {
-        tracked_umask.store(static_cast<int>(strtol(line + 7, nullptr, 8)) & 0777);
+        int expected = -1;
+        tracked_umask.compare_exchange_strong(expected, static_cast<int>(strtol(line + 7, nullptr, 8)) & 0777);
         return;
       }
     }
   }
-  // No /proc: the constructor runs before the program's threads, so the
-  // read-and-restore pair cannot race here.
+  // No /proc: the read-and-restore pair is the only way left. It can race
+  // with a file creation in another thread, so it is used once at most.
   mode_t mask = umask(0);
   umask(mask);
-  tracked_umask.store(static_cast<int>(mask));
+  int expected = -1;
+  tracked_umask.compare_exchange_strong(expected, static_cast<int>(mask));
 }
 
 void note_umask(mode_t mask) { tracked_umask.store(static_cast<int>(mask & 0777)); }
-mode_t current_umask() { return static_cast<mode_t>(tracked_umask.load()); }
+mode_t current_umask() {
+  if (tracked_umask.load() < 0) read_umask();
+  return static_cast<mode_t>(tracked_umask.load());
+}
 
 void capture_context(wire::process_context* context) {
   memset(context, 0, sizeof *context);

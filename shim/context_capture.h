@@ -45,8 +45,8 @@ class descriptor_list {
 void capture_context(wire::process_context* context);
 
 // The process's umask, tracked without the racy umask(0)/umask(old) pair:
-// read once at load from /proc/self/status, then kept by the umask interposer.
-void track_umask_at_load();
+// read from /proc/self/status at the first spawn that needs it (or set by an
+// earlier umask() call), then kept by the umask interposer.
 void note_umask(mode_t mask);
 mode_t current_umask();
 

@@ -73,6 +73,10 @@ helper_slot slots[kMaxHelpersLimit];
 pid_t pool_owner = 0;
 char helper_path[PATH_MAX];
 bool helper_missing_noted = false;
+// Helpers that failed to start or to greet, in a row. After a few the
+// helper program is taken as broken and calls go native without trying.
+int failed_starts = 0;
+constexpr int kMaxFailedStarts = 3;
 
 std::atomic<pid_t> hidden_pids[kHiddenCapacity];
 std::atomic<int> hidden_count{0};
@@ -134,6 +138,7 @@ void retire_slot(helper_slot& slot) {
 }
 
 void forget_all_after_fork() {
+  failed_starts = 0;
   for (helper_slot& slot : slots) {
     if (channel_intact(slot)) close(slot.channel);
     reset_slot(slot);
@@ -328,9 +333,22 @@ bool acquire_helper(helper_lease* lease, const char** reason) {
       if (!greeted && !greet(&slot)) {
         release_helper(lease, true);
         pthread_mutex_lock(&pool_lock);
-        continue;
+        ++failed_starts;
+        pthread_mutex_unlock(&pool_lock);
+        *reason = "helper_no_hello";
+        return false;
+      }
+      if (!greeted) {
+        pthread_mutex_lock(&pool_lock);
+        failed_starts = 0;
+        pthread_mutex_unlock(&pool_lock);
       }
       return true;
+    }
+    if (free_slot >= 0 && failed_starts >= kMaxFailedStarts) {
+      *reason = "helper_unusable";
+      pthread_mutex_unlock(&pool_lock);
+      return false;
     }
     if (free_slot >= 0) {
       helper_slot& slot = slots[free_slot];
@@ -343,6 +361,7 @@ bool acquire_helper(helper_lease* lease, const char** reason) {
       bool ok = start_helper(&started, reason);
       pthread_mutex_lock(&pool_lock);
       if (!ok) {
+        ++failed_starts;
         reset_slot(slot);
         pthread_cond_broadcast(&pool_available);
         pthread_mutex_unlock(&pool_lock);

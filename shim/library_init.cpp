@@ -1,7 +1,6 @@
-// Load and unload of libforkless.so: settings, the umask tracker, the helper
+// Load and unload of libforkless.so: settings, the helper
 // pool (and the eager helper), and the diagnostics summary at exit.
 #include "config.h"
-#include "context_capture.h"
 #include "diagnostics.h"
 #include "helper_pool.h"
 #include "thread_state.h"
@@ -13,7 +12,6 @@ __attribute__((constructor(101))) void library_loaded() {
   shim_scope scope;
   load_settings_from_environment();
   if (!current_settings().enabled) return;
-  track_umask_at_load();
   helper_pool_at_load();
 }
 
