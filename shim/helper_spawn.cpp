@@ -181,7 +181,12 @@ spawn_result spawn_via_helper_unsaved(const spawn_plan& plan) {
   pthread_sigmask(SIG_SETMASK, &previous_mask, nullptr);
   close(cwd);
   if (mapped) munmap(mapped, fd_total * sizeof(int));
-  release_helper(&lease, error != 0);
+  // Another thread closed a descriptor between the scan and the send: a
+  // one-record message was then not sent at all, and the helper is fine.
+  bool single_record = writer.size() + sizeof(wire::header) <= wire::kMaxRecordBytes && fd_total <= wire::kMaxRecordFds;
+  bool descriptor_race = error == EBADF && single_record;
+  release_helper(&lease, error != 0 && !descriptor_race);
+  if (descriptor_race) return fallback("descriptor_closed_meanwhile");
   if (error != 0) return fallback(error == EPIPE ? "helper_died" : "helper_channel_error");
 
   switch (static_cast<wire::failure_stage>(reply.stage)) {
