@@ -60,7 +60,7 @@ long resident_mb() {
 // Appends " backtrace=fn+0x12<fn2+0x40<..." (innermost first) for FORKLESS_LOG=2.
 size_t append_backtrace(char* line, size_t at, size_t capacity) {
   void* frames[16];
-  int count = capture_backtrace(frames, 16, 2);
+  int count = capture_backtrace(frames, 16, 3);  // from the caller of the interposer
   at += snprintf(line + at, capacity - at, " backtrace=");
   for (int i = 0; i < count && at < capacity - 2; ++i) {
     char name[128];
