@@ -143,7 +143,7 @@ void log_summary() {
       long calls = call_counts[api][route].load(std::memory_order_relaxed);
       if (!calls) continue;
       char text[256];
-      snprintf(text, sizeof text, "summary api=%s route=%s calls=%ld mean_us=%ld", api_name(static_cast<api_kind>(api)),
+      snprintf(text, sizeof text, "summary=exit api=%s route=%s calls=%ld mean_us=%ld", api_name(static_cast<api_kind>(api)),
                route_name(static_cast<route_kind>(route)), calls,
                call_micros[api][route].load(std::memory_order_relaxed) / calls);
       log_note(text);

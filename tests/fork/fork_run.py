@@ -72,7 +72,7 @@ def forks_of(log):
     """Fork lines of the log as dicts (key=value tokens)."""
     records = []
     for line in log:
-        if ' api=fork ' not in line or ' summary ' in line:
+        if ' api=fork ' not in line or ' summary=' in line:
             continue
         fields = dict(token.split('=', 1) for token in line.split()[1:] if '=' in token)
         fields['pid'] = re.match(r'forkless\[(\d+)\]', line).group(1)
