@@ -101,7 +101,7 @@ int run_demo(bench_args& args) {
   std::vector<std::string> argv = {self_path(), "run", "--gib", std::to_string(gib), "--pages", "small",
                                    "--writers", "2", "--callers", "1", "--apis", "system,popen,fork",
                                    "--spawns", std::to_string(spawns), "--max-seconds", "2",
-                                   "--baseline-seconds", "0.3", "--tag", "demo"};
+                                   "--baseline-seconds", "0.3", "--hang-seconds", "10", "--tag", "demo"};
   std::vector<std::string> native_env = clean_environment({});
   std::vector<std::string> forkless_env = clean_environment(
       {"LD_PRELOAD=" + lib, "FORKLESS_MODE=auto", "FORKLESS_FORK_SITES=forkless_bench_fork_exec",

@@ -13,7 +13,7 @@ const char usage[] =
     "usage: forkless-bench run [--gib G] [--pages small|huge] [--writers 0,1,4] [--callers 1,4]\n"
     "                          [--apis fork,vfork,posix_spawn,system,popen] [--spawns N]\n"
     "                          [--max-seconds S] [--baseline-seconds S] [--fds N]\n"
-    "                          [--program PATH] [--tag TEXT]\n"
+    "                          [--program PATH] [--tag TEXT] [--hang-seconds S]\n"
     "       forkless-bench startup [--lib PATH] [--runs N] [--name LABEL] -- COMMAND [ARG...]\n"
     "       forkless-bench demo --lib PATH [--spawns N] [--rounds R] [--gib G]\n"
     "run: one JSON line per (writers, api, callers) case; the route is whatever this\n"

@@ -40,6 +40,7 @@ struct case_settings {
   long fds = 0;
   std::string program = "/bin/true";
   std::string tag = "-";
+  double hang_seconds = 60;
 };
 
 struct phase_result {
@@ -48,7 +49,30 @@ struct phase_result {
   double seconds = 0;
 };
 
+// Watchdog: a spawn that never completes (a broken library can leave a pipe
+// open forever) must not hang the whole matrix. If no spawn completed for
+// --hang-seconds, say so and leave with status 3.
+std::atomic<long long> last_progress_ns{0};
+std::atomic<const char*> current_api{"-"};
+
+void start_watchdog(double hang_seconds) {
+  last_progress_ns.store(monotonic_ns());
+  std::thread([hang_seconds] {
+    auto limit = static_cast<long long>(hang_seconds * 1e9);
+    for (;;) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      if (monotonic_ns() - last_progress_ns.load() > limit) {
+        std::fprintf(stderr, "forkless-bench: api=%s: no spawn completed within %g s; giving up\n",
+                     current_api.load(), hang_seconds);
+        _exit(3);
+      }
+    }
+  }).detach();
+}
+
 phase_result spawn_phase(spawn_api api, unsigned callers, const case_settings& settings) {
+  current_api.store(spawn_api_name(api));
+  last_progress_ns.store(monotonic_ns());
   std::atomic<long> tickets{0};
   long long deadline = monotonic_ns() + static_cast<long long>(settings.max_seconds * 1e9);
   std::vector<phase_result> per_caller(callers);
@@ -57,6 +81,7 @@ phase_result spawn_phase(spawn_api api, unsigned callers, const case_settings& s
       if (tickets.fetch_add(1) >= settings.spawns) return;
       if (!first && monotonic_ns() > deadline) return;
       spawn_timing timing = spawn_once(api, settings.program.c_str());
+      last_progress_ns.store(monotonic_ns());
       mine.totals_ns.push_back(timing.total_ns);
       mine.calls_ns.push_back(timing.call_ns);
       if (!timing.ok) ++mine.failures;
@@ -146,6 +171,7 @@ bool read_settings(bench_args& args, case_settings* settings) {
   settings->fds = static_cast<long>(args.number("fds", 0));
   settings->program = args.text("program", settings->program);
   settings->tag = args.text("tag", settings->tag);
+  settings->hang_seconds = args.number("hang-seconds", settings->hang_seconds);
   if (settings->spawns < 1) settings->spawns = 1;
   return true;
 }
@@ -184,6 +210,7 @@ int run_spawn_cases(bench_args& args) {
   resident_memory resident = read_resident_memory();
   bool preloaded = forkless_preloaded();
 
+  start_watchdog(settings.hang_seconds);
   // Warm-up, untimed: the first spawns of a fresh process pay for loading
   // and first-touching things (and, under forkless, for the first helper).
   for (int warm = 0; warm < 3; ++warm) spawn_once(spawn_api::posix_spawn, settings.program.c_str());
