@@ -70,8 +70,10 @@ def make_plots(out_dir, cases, may_install):
     writer_counts = sorted({int(c["writers"]) for c in cases if c["kind"] == "spawn"})
     writers = 1 if 1 in writer_counts else writer_counts[0]
     made = []
+    gibs = [float(c["gib"]) for c in cases if c["kind"] == "spawn"]
     script = ["set terminal svg size 900,560 dynamic font 'sans,12' noenhanced", "set key outside right",
-              "set grid", "set logscale x", "set xrange [0.07:6]", "set xlabel 'memory touched (GiB)'"]
+              "set grid", "set logscale x", f"set xrange [{min(gibs) / 1.5:g}:{max(gibs) * 1.5:g}]",
+              "set xlabel 'memory touched (GiB)'"]
     for pages, label in (("small", "4 KiB pages"), ("huge", "2 MiB pages")):
         clauses = series(look, data_dir, f"latency-{pages}", "p50_us", pages, writers)
         if clauses:
