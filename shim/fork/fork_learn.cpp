@@ -21,6 +21,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "../config.h"
 #include "../diagnostics.h"
 #include "fork_site_match.h"
 
@@ -206,7 +207,9 @@ void fork_learn_summary() {
              tally.slowest_us,
              tally.denied ? "denied" : exec_bound ? "exec_bound" : "not_exec_bound");
     log_note(line);
-    if (exec_bound) {
+    // Sites already on a list need no FORKLESS_FORK_SITES entry.
+    bool listed = classify_site(tally.name, current_settings().fork_sites) == site_verdict::exec_bound;
+    if (exec_bound && !listed) {
       int wrote = snprintf(qualified + used, sizeof qualified - used, "%s%s", used ? "," : "", tally.name);
       if (wrote > 0 && static_cast<size_t>(wrote) < sizeof qualified - used) used += static_cast<size_t>(wrote);
     }

@@ -8,7 +8,7 @@ const os = require('os');
 const path = require('path');
 
 const probe = process.argv[2];
-const held = Buffer.alloc(Number(process.argv[3] || 512) << 20, 1);
+const held = Buffer.alloc(Number(process.argv[3] || 512) * 1048576, 1);
 const results = [];
 const say = (name, value) => results.push(`${name}: ${JSON.stringify(value)}`);
 
