@@ -151,33 +151,38 @@ void log_fork(route_kind route, pid_t child, const char* argv0) {
 using namespace forkless;
 
 extern "C" int forkless_fork_prepare(void* return_address, uintptr_t entry_sp, int kind) {
+  // A fork from inside the shim, from an emulated child (its TLS is the
+  // parent thread's: this_call belongs to the fork in progress) or with the
+  // library disabled: plain libc, this_call untouched.
+  {
+    shim_scope probe;
+    if (probe.pass_through()) return fork_prepared_plain;
+  }
   fork_call& call = this_call;
   call.saved_errno = errno;
   call.kind = kind;
-  call.log = false;
   call.emulate = false;
   call.learn_slot = -1;
   call.reason = "-";
   call.threads = -1;
   call.caller = return_address;
   call.site[0] = '\0';
-  shim_scope scope;
-  if (scope.pass_through()) return 0;
   call.started_us = monotonic_us();
   call.log = true;
+  shim_scope scope;
 
   uintptr_t frame_top = 0;
-  if (!decide(return_address, entry_sp, &frame_top)) return 0;
+  if (!decide(return_address, entry_sp, &frame_top)) return fork_prepared_native;
 
   uintptr_t stack_top = 0;
   const char* reason = nullptr;
   if (!stack_top_above(entry_sp, &stack_top, &reason)) {
     call.reason = reason;
-    return 0;
+    return fork_prepared_native;
   }
   if (!stack_snapshot_ready()) {
     call.reason = "no_snapshot_memory";
-    return 0;
+    return fork_prepared_native;
   }
   uintptr_t window_top = entry_sp + kStackWindowMax;
   if (window_top > stack_top) window_top = stack_top;
@@ -191,7 +196,7 @@ extern "C" int forkless_fork_prepare(void* return_address, uintptr_t entry_sp, i
   call.emulate = true;
   this_thread_state().in_emulated_child = true;
   stack_snapshot_take(entry_sp, window_top);
-  return 1;
+  return fork_prepared_emulate;
 }
 
 extern "C" pid_t forkless_fork_resume(long clone_result) {
@@ -213,14 +218,16 @@ extern "C" pid_t forkless_fork_resume(long clone_result) {
   return result;
 }
 
-extern "C" pid_t forkless_fork_native(int kind) {
+extern "C" pid_t forkless_fork_native(int kind, int prepared) {
+  if (prepared == fork_prepared_plain) {
+    return kind == fork_entry_underscore ? real::_Fork() : real::fork();
+  }
   learn_child_forked();
   int slot = this_call.learn_slot;
   pid_t pid = kind == fork_entry_underscore ? real::_Fork() : real::fork();
   int fork_errno = errno;
   if (pid == 0) {
     learn_after_fork(slot, 0);
-    this_call.log = false;
     errno = this_call.saved_errno;
     return 0;
   }
@@ -234,6 +241,10 @@ extern "C" pid_t forkless_fork_native(int kind) {
 }
 
 extern "C" pid_t forkless_fork_without_emulation(int kind) {
+  {
+    shim_scope probe;
+    if (probe.pass_through()) return forkless_fork_native(kind, fork_prepared_plain);
+  }
   fork_call& call = this_call;
   call.saved_errno = errno;
   call.learn_slot = -1;
@@ -241,10 +252,7 @@ extern "C" pid_t forkless_fork_without_emulation(int kind) {
   call.threads = -1;
   call.caller = __builtin_return_address(0);
   call.site[0] = '\0';
-  {
-    shim_scope scope;
-    call.log = !scope.pass_through();
-    call.started_us = monotonic_us();
-  }
-  return forkless_fork_native(kind);
+  call.started_us = monotonic_us();
+  call.log = true;
+  return forkless_fork_native(kind, fork_prepared_native);
 }

@@ -36,10 +36,13 @@ forkless_fork_common:
         push    %rdx                    /* keep the kind; aligns the stack to 16 */
         .cfi_adjust_cfa_offset 8
         call    forkless_fork_prepare
-        pop     %rdi                    /* kind: argument of the native path */
+        pop     %rdi                    /* kind: first argument of the native path */
         .cfi_adjust_cfa_offset -8
-        test    %eax, %eax
-        jz      forkless_fork_native    /* tail call: an ordinary fork */
+        cmp     $1, %eax                /* fork_prepared_emulate */
+        je      2f
+        mov     %eax, %esi              /* plain or native: second argument */
+        jmp     forkless_fork_native    /* tail call: an ordinary fork */
+2:
 
         pop     %r9                     /* return address, held across the clone */
         .cfi_adjust_cfa_offset -8

@@ -4,8 +4,9 @@
    (no pids, no timings), so the test driver can compare the two runs.
 
    fork_probe scenarios      the scenarios below, one report each
-   fork_probe stress N       N forks from one thread while others write
-                             memory; checks the parent's locals survive
+   fork_probe stress N [T]   N forks from one thread (or T at once) while
+                             others write memory; checks the parent's
+                             locals survive
    fork_probe report ARG...  (exec'd by the children) prints its context
 
    Compiled with -O2: the stress relies on the optimiser keeping values in
@@ -307,15 +308,42 @@ __attribute__((noinline)) static int stress_one(unsigned long seed, int exec_chi
   return bad;
 }
 
-static int run_stress(int rounds) {
-  pthread_t threads[2];
-  int failures = 0;
-  start_writers(threads, 2);
-  for (int round = 0; round < rounds; ++round) {
-    int result = stress_one((unsigned long)round * 977, round % 16 == 0);
-    if (result != 0) ++failures;
+struct stress_job {
+  int first;
+  int rounds;
+  int failures;
+};
+
+static void* stress_thread(void* arg) {
+  struct stress_job* job = arg;
+  for (int round = job->first; round < job->first + job->rounds; ++round) {
+    if (stress_one((unsigned long)round * 977, round % 16 == 0) != 0) ++job->failures;
   }
-  stop_all_writers(threads, 2);
+  return NULL;
+}
+
+/* rounds forks in total, from forkers threads at once, while two threads
+   write memory. */
+static int run_stress(int rounds, int forkers) {
+  pthread_t writers[2], threads[16];
+  struct stress_job jobs[16];
+  int failures = 0;
+  if (forkers < 1) forkers = 1;
+  if (forkers > 16) forkers = 16;
+  start_writers(writers, 2);
+  for (int i = 0; i < forkers; ++i) {
+    jobs[i].first = i * (rounds / forkers);
+    jobs[i].rounds = i == forkers - 1 ? rounds - jobs[i].first : rounds / forkers;
+    jobs[i].failures = 0;
+  }
+  if (forkers == 1) {
+    stress_thread(&jobs[0]);
+  } else {
+    for (int i = 0; i < forkers; ++i) pthread_create(&threads[i], NULL, stress_thread, &jobs[i]);
+    for (int i = 0; i < forkers; ++i) pthread_join(threads[i], NULL);
+  }
+  for (int i = 0; i < forkers; ++i) failures += jobs[i].failures;
+  stop_all_writers(writers, 2);
   printf("stress rounds=%d failures=%d\n", rounds, failures);
   return failures == 0 ? 0 : 1;
 }
@@ -329,7 +357,8 @@ int main(int argc, char** argv) {
   self_path[length] = '\0';
   if (argc >= 2 && strcmp(argv[1], "report") == 0) return report(argc, argv);
   if (argc >= 2 && strcmp(argv[1], "scenarios") == 0) return run_scenarios();
-  if (argc >= 3 && strcmp(argv[1], "stress") == 0) return run_stress(atoi(argv[2]));
-  fprintf(stderr, "usage: fork_probe scenarios | stress N | report ARG...\n");
+  if (argc >= 3 && strcmp(argv[1], "stress") == 0)
+    return run_stress(atoi(argv[2]), argc >= 4 ? atoi(argv[3]) : 1);
+  fprintf(stderr, "usage: fork_probe scenarios | stress N [FORKING_THREADS] | report ARG...\n");
   return 2;
 }

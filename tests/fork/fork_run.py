@@ -109,8 +109,8 @@ def test_probe_sites(r):
            'the other forks must be native with reason=site_unlisted', forks)
 
 
-def stress(r, rounds, settings):
-    code, out, err, log = r.preloaded([r.o.probe, 'stress', str(rounds)], settings)
+def stress(r, rounds, settings, forkers=1):
+    code, out, err, log = r.preloaded([r.o.probe, 'stress', str(rounds), str(forkers)], settings)
     expect(code == 0 and f'stress rounds={rounds} failures=0' in out,
            f'stress failed (exit {code}): {out} {err}')
     forks = forks_of(log)
@@ -124,6 +124,10 @@ def test_stress_all(r):
 
 def test_stress_site(r):
     stress(r, 2000, {'FORKLESS_FORK_SITES': 'stress_one'})
+
+
+def test_stress_threads(r):
+    stress(r, 2000, {'FORKLESS_FORK_SITES': 'stress_one'}, forkers=4)
 
 
 def test_exit_in_child(r):
