@@ -7,6 +7,7 @@
    fork_probe stress N [T]   N forks from one thread (or T at once) while
                              others write memory; checks the parent's
                              locals survive
+   fork_probe large MIB      single-threaded, holding MIB MiB: one spawn
    fork_probe report ARG...  (exec'd by the children) prints its context
 
    Compiled with -O2: the stress relies on the optimiser keeping values in
@@ -246,6 +247,37 @@ __attribute__((noinline)) static void scenario_drop_privileges(void) {
   printf("  parent: uid=%d gid=%d\n", (int)getuid(), (int)getgid());
 }
 
+/* A nested fork in the child (native), waited for, then an exec. */
+__attribute__((noinline)) static void scenario_nested_fork(void) {
+  int status = 0;
+  pid_t pid = fork();
+  if (pid == 0) {
+    pid_t grandchild = fork();
+    if (grandchild == 0) _exit(9);
+    int inner = 0;
+    waitpid(grandchild, &inner, 0);
+    char code[16];
+    snprintf(code, sizeof code, "%d", WIFEXITED(inner) ? WEXITSTATUS(inner) + 1 : 99);
+    char* with_name[] = {"/bin/sh", "-c", "exit $1", "sh", code, NULL};
+    execv(with_name[0], with_name);
+    _exit(127);
+  }
+  waitpid(pid, &status, 0);
+  printf("nested_fork:\n");
+  print_wait_status(status);
+}
+
+/* A single-threaded process holding mib MiB: known sites are emulated when
+   it is large. */
+static int run_large(long mib) {
+  char* memory = malloc((size_t)mib << 20);
+  if (!memory) return 2;
+  memset(memory, 1, (size_t)mib << 20);
+  scenario_exec_fails();
+  printf("large: held=%ld\n", (long)memory[((size_t)mib << 20) - 1]);
+  return 0;
+}
+
 static int run_scenarios(void) {
   pthread_t threads[2];
   sigset_t blocked;
@@ -265,6 +297,7 @@ static int run_scenarios(void) {
   scenario_exec_fails();
   scenario_environ_fds_exit();
   scenario_drop_privileges();
+  scenario_nested_fork();
   stop_all_writers(threads, 2);
   fflush(stdout);
   return 0;
@@ -357,6 +390,7 @@ int main(int argc, char** argv) {
   self_path[length] = '\0';
   if (argc >= 2 && strcmp(argv[1], "report") == 0) return report(argc, argv);
   if (argc >= 2 && strcmp(argv[1], "scenarios") == 0) return run_scenarios();
+  if (argc >= 3 && strcmp(argv[1], "large") == 0) return run_large(atol(argv[2]));
   if (argc >= 3 && strcmp(argv[1], "stress") == 0)
     return run_stress(atoi(argv[2]), argc >= 4 ? atoi(argv[3]) : 1);
   fprintf(stderr, "usage: fork_probe scenarios | stress N [FORKING_THREADS] | report ARG...\n");

@@ -51,8 +51,8 @@ class Runner:
         if os.path.exists(log):
             os.unlink(log)
         env = dict(extra or {})
-        env.update(settings)
         env.update({'LD_PRELOAD': self.o.lib, 'FORKLESS_LOG': '1', 'FORKLESS_LOG_FILE': log})
+        env.update(settings)
         code, out, err = run(args, clean_env(env), self.o.work)
         lines = open(log).read().splitlines() if os.path.exists(log) else []
         return code, out, err, lines
@@ -102,6 +102,7 @@ def test_probe_all(r):
 def test_probe_sites(r):
     sites = 'scenario_spawn,scenario_exec_fails'
     forks = r.compare([r.o.probe, 'scenarios'], {'FORKLESS_FORK_SITES': sites})
+    forks = [f for f in forks if forks and f['pid'] == forks[0]['pid']]  # not the children's own forks
     emulated = [f['site'] for f in forks if f['route'] == 'emulated']
     expect(sorted(emulated) == ['scenario_exec_fails', 'scenario_spawn', 'scenario_spawn'],
            'the listed sites (and only they) must be emulated', forks)
@@ -128,6 +129,24 @@ def test_stress_site(r):
 
 def test_stress_threads(r):
     stress(r, 2000, {'FORKLESS_FORK_SITES': 'stress_one'}, forkers=4)
+
+
+def test_large_process(r):
+    args = [r.o.probe, 'large', '300']
+    forks = r.compare(args, {'FORKLESS_FORK_SITES': 'scenario_exec_fails'})
+    expect(len(forks) == 1 and forks[0]['route'] == 'emulated' and forks[0]['reason'] == 'large_process',
+           'a single-threaded process holding 300 MiB has its known sites emulated', forks)
+    forks = r.compare([r.o.probe, 'large', '16'], {'FORKLESS_FORK_SITES': 'scenario_exec_fails'})
+    expect(len(forks) == 1 and forks[0]['route'] == 'native',
+           'a small single-threaded process forks natively', forks)
+
+
+def test_log_backtrace(r):
+    code, out, err, log = r.preloaded([r.o.probe, 'scenarios'], {'FORKLESS_FORK': 'all', 'FORKLESS_LOG': '2'})
+    native = r.native([r.o.probe, 'scenarios'])
+    expect((code, out) == native[:2], 'FORKLESS_LOG=2 changed the results')
+    forks = forks_of(log)
+    expect(forks and all(f['route'] == 'emulated' for f in forks), 'forks emulated with FORKLESS_LOG=2', forks)
 
 
 def test_exit_in_child(r):
