@@ -201,6 +201,11 @@ void apply_context(child_plan* plan) {
     fail(plan, failure_stage::context, context_step::process_group);
 }
 
+// glibc 2.36's __spawni_child, step for step: scheduler (SETSCHEDPARAM alone
+// is sched_setparam, SETSCHEDULER is sched_setscheduler with the parameters),
+// setsid, setpgid, then RESETIDS as glibc's local_seteuid/local_setegid: the
+// raw setresuid(-1, uid, -1) then setresgid(-1, gid, -1), effective ids only,
+// user first.
 void apply_attributes(child_plan* plan) {
   const wire::spawn_attributes& attributes = plan->request->attributes;
   sched_param param{};
@@ -214,26 +219,33 @@ void apply_attributes(child_plan* plan) {
   if ((attributes.flags & wire::attr_setsid) && setsid() < 0) fail(plan, failure_stage::spawn, context_step::none);
   if ((attributes.flags & wire::attr_setpgroup) && setpgid(0, attributes.pgroup) != 0)
     fail(plan, failure_stage::spawn, context_step::none);
-  if ((attributes.flags & wire::attr_resetids) && (setgid(getgid()) != 0 || setuid(getuid()) != 0))
+  if ((attributes.flags & wire::attr_resetids) &&
+      (syscall(SYS_setresuid, -1, getuid(), -1) != 0 || syscall(SYS_setresgid, -1, getgid(), -1) != 0))
     fail(plan, failure_stage::spawn, context_step::none);
 }
 
-// glibc's rule for posix_spawn's file actions: a descriptor is valid when it
-// is below the RLIMIT_NOFILE soft limit.
+// glibc's rule for a failed close action: an error only for a descriptor
+// outside [0, RLIMIT_NOFILE soft limit).
 bool valid_fd(int fd) {
   rlimit limit{};
   return fd >= 0 && getrlimit(RLIMIT_NOFILE, &limit) == 0 && static_cast<rlim_t>(fd) < limit.rlim_cur;
 }
 
+// The file actions in order, as glibc 2.36 runs them: open closes the target
+// first, opens with O_LARGEFILE and moves the result to the target; dup2 onto
+// itself clears FD_CLOEXEC (Austin Group issue 411); closefrom is
+// close_range(from, ~0U, 0); tcsetpgrp gives the terminal to the child's
+// group (SETPGROUP's group when non-zero, else getpgid(0)).
 void apply_file_actions(child_plan* plan) {
   using wire::file_action_kind;
   const wire::spawn_request& request = *plan->request;
+  const wire::spawn_attributes& attributes = request.attributes;
   for (uint32_t i = 0; i < request.action_count; ++i) {
     const wire::file_action& action = request.actions[i];
     switch (static_cast<file_action_kind>(action.kind)) {
       case file_action_kind::open: {
         close(action.fd);
-        int fd = open(action.path, action.oflag, action.mode);
+        int fd = open(action.path, action.oflag | O_LARGEFILE, action.mode);
         if (fd < 0) fail(plan, failure_stage::spawn, context_step::none);
         if (fd != action.fd) {
           if (dup2(fd, action.fd) != action.fd) fail(plan, failure_stage::spawn, context_step::none);
@@ -246,7 +258,6 @@ void apply_file_actions(child_plan* plan) {
         break;
       case file_action_kind::dup2:
         if (action.fd == action.new_fd) {
-          // glibc: dup2 onto itself clears FD_CLOEXEC (and fails for a bad fd).
           int flags = fcntl(action.fd, F_GETFD);
           if (flags < 0 || fcntl(action.fd, F_SETFD, flags & ~FD_CLOEXEC) != 0)
             fail(plan, failure_stage::spawn, context_step::none);
@@ -263,15 +274,25 @@ void apply_file_actions(child_plan* plan) {
       case file_action_kind::closefrom:
         close_range_or_loop(static_cast<unsigned>(action.fd), ~0u);
         break;
-      case file_action_kind::tcsetpgrp:
-        if (tcsetpgrp(action.fd, getpgrp()) != 0) fail(plan, failure_stage::spawn, context_step::none);
+      case file_action_kind::tcsetpgrp: {
+        pid_t group = (attributes.flags & wire::attr_setpgroup) && attributes.pgroup != 0 ? attributes.pgroup
+                                                                                        : getpgid(0);
+        if (tcsetpgrp(action.fd, group) != 0) fail(plan, failure_stage::spawn, context_step::none);
         break;
+      }
+      default:  // the decoder admits none: a helper bug, so let libc do it
+        errno = EINVAL;
+        fail(plan, failure_stage::context, context_step::none);
     }
   }
 }
 
-// posix_spawnp's search, as glibc's __execvpex: the caller's PATH, EACCES
-// remembered, the "keep looking" errors skipped, any other error final.
+// posix_spawnp's search, as glibc 2.36's __execvpex (no shell for ENOEXEC),
+// quirks included: the name is cut at NAME_MAX + 1 bytes; an element of
+// PATH too long for the buffer is skipped and, unless it is the last, the
+// search goes on with an empty element (the current directory) first;
+// EACCES is remembered; the "keep looking" errors are skipped and any other
+// error ends the search.
 void exec_searching(const wire::spawn_request& request) {
   const char* file = request.path;
   char* const* argv = const_cast<char* const*>(request.argv);
@@ -284,38 +305,38 @@ void exec_searching(const wire::spawn_request& request) {
     execve(file, argv, envp);
     return;
   }
-  size_t file_length = strnlen(file, NAME_MAX + 1) + 1;
-  if (file_length > NAME_MAX + 1) {
-    errno = ENAMETOOLONG;
-    return;
-  }
+  const char* path = request.search_path;
+  size_t file_length = strnlen(file, NAME_MAX) + 1;
+  size_t path_length = strnlen(path, PATH_MAX - 1) + 1;
   char buffer[PATH_MAX + NAME_MAX + 2];
   bool got_eacces = false;
-  for (const char* element = request.search_path;;) {
-    const char* end = strchrnul(element, ':');
+  for (const char *element = path, *end;; element = end) {
+    end = strchrnul(element, ':');
     size_t length = static_cast<size_t>(end - element);
-    if (length < PATH_MAX) {
-      memcpy(buffer, element, length);
-      size_t at = length;
-      if (length) buffer[at++] = '/';
-      memcpy(buffer + at, file, file_length);
-      execve(buffer, argv, envp);
-      switch (errno) {
-        case EACCES:
-          got_eacces = true;
-          [[fallthrough]];
-        case ENOENT:
-        case ESTALE:
-        case ENOTDIR:
-        case ENODEV:
-        case ETIMEDOUT:
-          break;
-        default:
-          return;
-      }
+    if (length >= path_length) {
+      if (*end == '\0') break;
+      continue;
     }
-    if (*end == '\0') break;
-    element = end + 1;
+    memcpy(buffer, element, length);
+    buffer[length] = '/';
+    char* name = buffer + length + (length ? 1 : 0);
+    memcpy(name, file, file_length);
+    name[file_length] = '\0';
+    execve(buffer, argv, envp);
+    switch (errno) {
+      case EACCES:
+        got_eacces = true;
+        [[fallthrough]];
+      case ENOENT:
+      case ESTALE:
+      case ENOTDIR:
+      case ENODEV:
+      case ETIMEDOUT:
+        break;
+      default:
+        return;
+    }
+    if (*end++ == '\0') break;
   }
   if (got_eacces) errno = EACCES;
 }
