@@ -136,6 +136,15 @@ void log_note(const char* text) {
   write_line(line, size);
 }
 
+void reset_summary_counts() {
+  for (int api = 0; api < kApis; ++api) {
+    for (int route = 0; route < kRoutes; ++route) {
+      call_counts[api][route].store(0, std::memory_order_relaxed);
+      call_micros[api][route].store(0, std::memory_order_relaxed);
+    }
+  }
+}
+
 void log_summary() {
   if (!diagnostics_enabled()) return;
   for (int api = 0; api < kApis; ++api) {

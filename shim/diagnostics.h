@@ -34,6 +34,8 @@ void log_call(const call_record& record);
 void log_note(const char* text);
 // Writes the summary (called once at exit).
 void log_summary();
+// In the child of a real fork(): the counts so far are the parent's.
+void reset_summary_counts();
 
 // Microseconds on CLOCK_MONOTONIC, for the us= field.
 long monotonic_us();

@@ -1,5 +1,7 @@
 // Load and unload of libforkless.so: settings, the helper
 // pool (and the eager helper), and the diagnostics summary at exit.
+#include <pthread.h>
+
 #include "config.h"
 #include "diagnostics.h"
 #include "helper_pool.h"
@@ -12,6 +14,8 @@ __attribute__((constructor(101))) void library_loaded() {
   shim_scope scope;
   load_settings_from_environment();
   if (!current_settings().enabled) return;
+  // A forked child summarises its own calls, not its parent's.
+  pthread_atfork(nullptr, nullptr, &reset_summary_counts);
   helper_pool_at_load();
 }
 
