@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "caller_check.h"
 #include "helper_baseline.h"
 #include "protocol.h"
 #include "spawn_child.h"
@@ -97,6 +98,7 @@ int main(int argc, char** argv) {
   isolate_self();
   helper::helper_baseline baseline;
   helper::capture_baseline(&baseline);
+  helper::capture_own_credentials();
   helper::prepare_child_stack();
 
   wire::hello_payload hello{getpid(), 0};
@@ -125,6 +127,16 @@ int main(int argc, char** argv) {
     if (!wire::decode_spawn_request(reader, static_cast<uint32_t>(message.fd_count), allocator, &request)) {
       wire::release_message(&message);
       reply_error(channel, EPROTO);
+      continue;
+    }
+    // Never serve a caller whose privileges are not exactly ours, and never
+    // take its word for its limits (caller_check.h).
+    pid_t caller = getppid();
+    if (!helper::caller_credentials_match(caller, request.context.caller_tid) ||
+        !helper::read_caller_rlimits(caller, &request.context)) {
+      wire::release_message(&message);
+      send_reply(channel, wire::spawn_reply{0, EPERM, static_cast<int32_t>(wire::failure_stage::request),
+                                            static_cast<int32_t>(wire::context_step::credentials)});
       continue;
     }
     wire::spawn_reply reply;

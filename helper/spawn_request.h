@@ -27,6 +27,7 @@ struct rlimit_pair {
 // not here: they cannot be carried, so the shim compares them instead
 // (shim/helper_identity.h) and uses a helper started from the same ones.
 struct process_context {
+  int32_t caller_tid;       // the calling thread, whose credentials the helper checks
   uint32_t umask;
   int32_t pgid;             // the caller's process group: the child joins it
   int32_t nice;             // of the calling thread

@@ -166,6 +166,7 @@ mode_t current_umask() {
 
 void capture_context(wire::process_context* context) {
   memset(context, 0, sizeof *context);
+  context->caller_tid = static_cast<int32_t>(gettid());
   context->umask = current_umask();
   context->pgid = getpgrp();
   errno = 0;

@@ -185,7 +185,10 @@ spawn_result spawn_via_helper_unsaved(const spawn_plan& plan) {
   // one-record message was then not sent at all, and the helper is fine.
   bool single_record = writer.size() + sizeof(wire::header) <= wire::kMaxRecordBytes && fd_total <= wire::kMaxRecordFds;
   bool descriptor_race = error == EBADF && single_record;
-  release_helper(&lease, error != 0 && !descriptor_race);
+  // A helper that refused the request (a credential difference the shim did
+  // not see, a malformed request, no resources) is not used again.
+  bool refused = error == 0 && reply.stage == static_cast<int32_t>(wire::failure_stage::request);
+  release_helper(&lease, (error != 0 && !descriptor_race) || refused);
   if (descriptor_race) return fallback("descriptor_closed_meanwhile");
   if (error != 0) return fallback(error == EPIPE ? "helper_died" : "helper_channel_error");
 
@@ -203,7 +206,9 @@ spawn_result spawn_via_helper_unsaved(const spawn_plan& plan) {
       return fallback(reason_text);
     }
     case wire::failure_stage::request:
-      return fallback("helper_refused");
+      return fallback(reply.detail == static_cast<int32_t>(wire::context_step::credentials)
+                          ? "helper_refused_credentials"
+                          : "helper_refused");
   }
   return fallback("helper_bad_reply");
 }

@@ -197,12 +197,45 @@ def test_exec_self(a):
         raise Failure("the system() call did not go through the helper")
 
 
+def test_privilege_drop(a):
+    if os.geteuid() != 0:
+        print("SKIP privilege-drop: needs root to drop to nobody")
+        sys.exit(SKIP)
+    lib = os.path.join(a.build, "lib", "forkless", "libforkless.so")
+    driver = os.path.join(a.build, "tests", "tooling", "tooling_privilege_drop")
+    marker_dir = os.path.join(a.work, "markers")
+    os.makedirs(marker_dir)
+    os.chmod(marker_dir, 0o777)
+    native = run([driver, os.path.join(marker_dir, "native")], cwd="/")
+    log = os.path.join(marker_dir, "drop.log")
+    with open(log, "w"):
+        pass
+    os.chmod(log, 0o666)  # still writable once the program is nobody
+    forkless = run([driver, os.path.join(marker_dir, "forkless")], cwd="/",
+                   env=clean_env(LD_PRELOAD=lib, FORKLESS_MODE="always", FORKLESS_LOG="1", FORKLESS_LOG_FILE=log))
+    if native.returncode != 0 or forkless.returncode != 0:
+        raise Failure(f"driver failed: native {native.returncode} {native.stderr!r}, "
+                      f"forkless {forkless.returncode} {forkless.stderr!r}")
+    lines = forkless.stdout.splitlines()
+    expected = ["before: uid=0", "channel found: yes", "raw request: refused=yes marker_created=no", "after: uid=65534"]
+    if lines != expected:
+        raise Failure(f"under forkless: {lines}, expected {expected}")
+    if native.stdout.splitlines()[0] != "before: uid=0" or native.stdout.splitlines()[-1] != "after: uid=65534":
+        raise Failure(f"native run: {native.stdout!r}")
+    if os.path.exists(os.path.join(marker_dir, "forkless")):
+        raise Failure("the root helper ran a command for the unprivileged program")
+    text = "\n".join(log_lines(log))
+    if "api=popen route=helper" not in text or "note=helper_replaced drift=" not in text:
+        raise Failure(f"expected helper route and a replaced helper in the log: {text}")
+
+
 TESTS = {
     "launcher-options": test_launcher_options,
     "install-tree": test_install_tree,
     "library-exports": test_library_exports,
     "diagnostics": test_diagnostics,
     "exec-self": test_exec_self,
+    "privilege-drop": test_privilege_drop,
 }
 
 

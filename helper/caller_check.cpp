@@ -1,0 +1,81 @@
+#include "caller_check.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+namespace forkless::helper {
+namespace {
+
+constexpr size_t kSignatureBytes = 2048;
+char own_signature[kSignatureBytes];
+size_t own_signature_length = 0;
+
+// The status lines that make up a thread's privileges, concatenated.
+bool credential_signature(const char* path, char* out, size_t capacity, size_t* length) {
+  static const char* const keys[] = {"Uid:",    "Gid:",    "Groups:", "CapInh:",     "CapPrm:",        "CapEff:",
+                                     "CapBnd:", "CapAmb:", "NoNewPrivs:", "Seccomp:", "Seccomp_filters:"};
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char status[8192];
+  size_t total = 0;
+  for (;;) {
+    ssize_t got = read(fd, status + total, sizeof status - 1 - total);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) break;
+    total += static_cast<size_t>(got);
+    if (total == sizeof status - 1) break;
+  }
+  close(fd);
+  status[total] = '\0';
+  size_t used = 0;
+  for (const char* key : keys) {
+    size_t key_length = strlen(key);
+    for (const char* line = status; line && *line;) {
+      const char* end = strchr(line, '\n');
+      size_t line_length = end ? static_cast<size_t>(end - line) : strlen(line);
+      if (line_length >= key_length && memcmp(line, key, key_length) == 0) {
+        if (used + line_length + 1 > capacity) return false;
+        memcpy(out + used, line, line_length);
+        used += line_length;
+        out[used++] = '\n';
+        break;
+      }
+      line = end ? end + 1 : nullptr;
+    }
+  }
+  *length = used;
+  return used > 0;
+}
+
+}  // namespace
+
+bool capture_own_credentials() {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/self/task/%d/status", static_cast<int>(gettid()));
+  return credential_signature(path, own_signature, sizeof own_signature, &own_signature_length);
+}
+
+bool caller_credentials_match(pid_t caller, pid_t tid) {
+  if (own_signature_length == 0 || caller <= 1 || tid <= 0) return false;
+  char path[96];
+  snprintf(path, sizeof path, "/proc/%d/task/%d/status", static_cast<int>(caller), static_cast<int>(tid));
+  char signature[kSignatureBytes];
+  size_t length = 0;
+  if (!credential_signature(path, signature, sizeof signature, &length)) return false;
+  return length == own_signature_length && memcmp(signature, own_signature, length) == 0;
+}
+
+bool read_caller_rlimits(pid_t caller, wire::process_context* context) {
+  for (uint32_t resource = 0; resource < wire::kRlimitCount; ++resource) {
+    rlimit actual{};
+    if (prlimit(caller, static_cast<__rlimit_resource>(resource), nullptr, &actual) != 0) return false;
+    context->rlimits[resource] = {actual.rlim_cur, actual.rlim_max};
+  }
+  return true;
+}
+
+}  // namespace forkless::helper

@@ -1,0 +1,32 @@
+// The helper's own check of who is asking, independent of the shim.
+//
+// The shim starts a fresh helper when the program's credentials change, but
+// the channel stays open until the next spawn, and a program that dropped
+// privileges could write a request to it by hand. So before every spawn the
+// helper compares the calling thread's credentials (ids, groups,
+// capabilities, no_new_privs, seccomp) with its own, as the kernel reports
+// them in /proc/<caller>/task/<tid>/status, and refuses on any difference.
+// The caller is the helper's parent (getppid, which the request cannot
+// forge); the tid is the request's, and must be one of that process's
+// threads. Resource limits are likewise read from the kernel (prlimit on the
+// caller), never taken from the request, so a child never gets a hard limit
+// its caller gave up.
+#pragma once
+
+#include <sys/types.h>
+
+#include "spawn_request.h"
+
+namespace forkless::helper {
+
+// Reads the helper's own credential lines; call once at start.
+bool capture_own_credentials();
+
+// True when the caller's thread has exactly the helper's credentials.
+bool caller_credentials_match(pid_t caller, pid_t tid);
+
+// Replaces the request's limits by the caller's actual ones. False if they
+// cannot be read.
+bool read_caller_rlimits(pid_t caller, wire::process_context* context);
+
+}  // namespace forkless::helper
