@@ -62,6 +62,7 @@ struct child_plan {
   size_t target_count;
   int max_target;
   const helper_baseline* baseline;
+  rlimit files_now;              // the child's RLIMIT_NOFILE (the helper's, until raised)
   // Written by the child, read by the helper once the child has exec'd or exited.
   int error;
   failure_stage stage;
@@ -123,11 +124,10 @@ void apply_dispositions(child_plan* plan) {
 void place_descriptors(child_plan* plan) {
   const wire::spawn_request& request = *plan->request;
   const wire::rlimit_pair& caller_files = request.context.rlimits[RLIMIT_NOFILE];
-  rlimit current{};
-  getrlimit(RLIMIT_NOFILE, &current);
+  rlimit& current = plan->files_now;
   if (caller_files.cur > current.rlim_cur) {
     rlimit raised{caller_files.cur, caller_files.max > current.rlim_max ? caller_files.max : current.rlim_max};
-    setrlimit(RLIMIT_NOFILE, &raised);  // if refused, a dup2 below fails and says so
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) current = raised;  // if refused, a dup2 below fails and says so
   }
   // The child may renumber descriptors; it records that in its own copy, never
   // in `received`, which the helper still needs to close its descriptors.
@@ -168,9 +168,11 @@ void apply_context(child_plan* plan) {
   umask(caller.umask);
   place_descriptors(plan);
   for (uint32_t resource = 0; resource < wire::kRlimitCount; ++resource) {
+    // The child starts with the helper's limits (its baseline), NOFILE
+    // perhaps raised above.
     rlimit limit{caller.rlimits[resource].cur, caller.rlimits[resource].max};
-    rlimit now{};
-    if (getrlimit(static_cast<__rlimit_resource>(resource), &now) != 0) continue;
+    rlimit now{helper.rlimits[resource].cur, helper.rlimits[resource].max};
+    if (resource == RLIMIT_NOFILE) now = plan->files_now;
     if (now.rlim_cur == limit.rlim_cur && now.rlim_max == limit.rlim_max) continue;
     if (setrlimit(static_cast<__rlimit_resource>(resource), &limit) != 0)
       fail(plan, failure_stage::context, context_step::rlimits);
@@ -425,6 +427,7 @@ void spawn_for_request(const wire::spawn_request& request, int* received, size_t
   plan.target_count = target_count;
   plan.max_target = target_count ? targets[target_count - 1] : 2;
   plan.baseline = &baseline;
+  plan.files_now = rlimit{baseline.context.rlimits[RLIMIT_NOFILE].cur, baseline.context.rlimits[RLIMIT_NOFILE].max};
   plan.stage = failure_stage::none;
 
   sigset_t all, previous;

@@ -188,11 +188,8 @@ void capture_context(wire::process_context* context) {
   pthread_sigmask(SIG_BLOCK, nullptr, &mask);
   context->signal_mask = signal_bits(mask);
   context->ignored_signals = ignored_signals();
-  for (uint32_t resource = 0; resource < wire::kRlimitCount; ++resource) {
-    rlimit limit{RLIM_INFINITY, RLIM_INFINITY};
-    getrlimit(static_cast<__rlimit_resource>(resource), &limit);
-    context->rlimits[resource] = {limit.rlim_cur, limit.rlim_max};
-  }
+  // rlimits are not captured here: the helper reads them from the kernel
+  // (prlimit on its caller), so a request cannot claim limits it does not have.
   context->ioprio = static_cast<int32_t>(syscall(SYS_ioprio_get, 1 /* IOPRIO_WHO_PROCESS */, 0));
   context->personality = static_cast<uint32_t>(personality(0xffffffff));
   context->timer_slack_ns = static_cast<uint64_t>(prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0));
