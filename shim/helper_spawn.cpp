@@ -110,86 +110,123 @@ spawn_result spawn_via_helper(const spawn_plan& plan) {
 
 namespace {
 
-spawn_result spawn_via_helper_unsaved(const spawn_plan& plan) {
-  descriptor_list descriptors;
-  if (!descriptors.capture_inheritable()) return fallback("descriptor_scan_failed");
-  for (uint32_t i = 0; i < plan.action_fd_count; ++i)
-    if (!descriptors.add(plan.action_fds[i])) return fallback("descriptor_scan_failed");
-
-  wire::spawn_request request{};
-  request.flags = plan.search_path ? uint32_t{wire::request_search_path} : 0u;
-  request.path = plan.path;
-  request.search_path = plan.search_path;
-  uint32_t argc = 0, envc = 0;
-  while (plan.argv && plan.argv[argc]) ++argc;
-  while (plan.envp && plan.envp[envc]) ++envc;
-  static const char* const empty[] = {nullptr};
-  request.argc = argc;
-  request.argv = plan.argv ? const_cast<const char* const*>(plan.argv) : empty;
-  request.envc = envc;
-  request.envp = plan.envp ? const_cast<const char* const*>(plan.envp) : empty;
-  capture_context(&request.context);
-  request.attributes = plan.attributes;
-  request.action_count = plan.action_count;
-  request.actions = plan.actions;
-  request.fd_count = descriptors.count();
-  request.fds = descriptors.entries();
-
-  wire::wire_writer writer;
-  wire::encode_spawn_request(request, writer);
-  if (!writer.ok()) return fallback("request_too_large");
-
-  helper_lease lease;
-  const char* reason = nullptr;
-  if (!acquire_helper(&lease, &reason)) return fallback(reason);
-
-  int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (cwd < 0) {
-    release_helper(&lease, false);
-    return fallback("cwd_unavailable");
-  }
-  // Descriptors in wire order: cwd first, then the child's table.
-  int inline_fds[65];
-  int* fds = inline_fds;
-  size_t fd_total = size_t{descriptors.count()} + 1;
-  int* mapped = nullptr;
-  if (fd_total > sizeof inline_fds / sizeof inline_fds[0]) {
-    mapped = static_cast<int*>(mmap(nullptr, fd_total * sizeof(int), PROT_READ | PROT_WRITE,
-                                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
-    if (mapped == MAP_FAILED) {
-      close(cwd);
-      release_helper(&lease, false);
-      return fallback("no_memory");
+// Descriptors in wire order: the cwd first, then the child's table.
+class wire_descriptors {
+ public:
+  wire_descriptors(int cwd, const descriptor_list& table) : total_(size_t{table.count()} + 1) {
+    if (total_ > sizeof inline_ / sizeof inline_[0]) {
+      void* memory = mmap(nullptr, total_ * sizeof(int), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (memory == MAP_FAILED) return;
+      fds_ = static_cast<int*>(memory);
     }
-    fds = mapped;
+    fds_[0] = cwd;
+    for (uint32_t i = 0; i < table.count(); ++i) fds_[i + 1] = table.fds()[i];
+    ok_ = true;
   }
-  fds[0] = cwd;
-  for (uint32_t i = 0; i < descriptors.count(); ++i) fds[i + 1] = descriptors.fds()[i];
+  ~wire_descriptors() {
+    if (fds_ != inline_) munmap(fds_, total_ * sizeof(int));
+  }
+  wire_descriptors(const wire_descriptors&) = delete;
+  wire_descriptors& operator=(const wire_descriptors&) = delete;
+  bool ok() const { return ok_; }
+  const int* fds() const { return fds_; }
+  size_t count() const { return total_; }
 
+ private:
+  int inline_[65];
+  int* fds_ = inline_;
+  size_t total_;
+  bool ok_ = false;
+};
+
+// Fills the request from the plan, the calling thread and the descriptor table.
+void build_request(const spawn_plan& plan, const descriptor_list& table, wire::spawn_request* request) {
+  static const char* const empty[] = {nullptr};
+  *request = wire::spawn_request{};
+  request->flags = plan.search_path ? uint32_t{wire::request_search_path} : 0u;
+  request->path = plan.path;
+  request->search_path = plan.search_path;
+  while (plan.argv && plan.argv[request->argc]) ++request->argc;
+  while (plan.envp && plan.envp[request->envc]) ++request->envc;
+  request->argv = plan.argv ? const_cast<const char* const*>(plan.argv) : empty;
+  request->envp = plan.envp ? const_cast<const char* const*>(plan.envp) : empty;
+  capture_context(&request->context);
+  request->attributes = plan.attributes;
+  request->action_count = plan.action_count;
+  request->actions = plan.actions;
+  request->fd_count = table.count();
+  request->fds = table.entries();
+}
+
+// One request and its reply, with every signal blocked and cancellation off.
+// Returns 0 or an errno value (EPIPE: the helper is gone).
+int exchange(const helper_lease& lease, const wire::wire_writer& writer, const wire_descriptors& fds,
+             wire::spawn_reply* reply) {
   sigset_t all, previous_mask;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &previous_mask);
   int previous_cancel;
   pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &previous_cancel);
-
-  int error = wire::send_message(lease.channel, wire::message_type::spawn_request, writer.data(), writer.size(), fds,
-                                 fd_total);
-  wire::spawn_reply reply{};
-  if (error == 0) error = receive_reply(lease, &reply);
-
+  int error = wire::send_message(lease.channel, wire::message_type::spawn_request, writer.data(), writer.size(),
+                                 fds.fds(), fds.count());
+  if (error == 0) error = receive_reply(lease, reply);
   pthread_setcancelstate(previous_cancel, nullptr);
   pthread_sigmask(SIG_SETMASK, &previous_mask, nullptr);
+  return error;
+}
+
+// How often a spawn is retried when another thread closes one of the
+// descriptors between the scan and the send (a one-record message is then
+// not sent at all: the helper never saw it).
+constexpr int kDescriptorRaceAttempts = 4;
+
+spawn_result spawn_via_helper_unsaved(const spawn_plan& plan) {
+  helper_lease lease;
+  const char* reason = nullptr;
+  if (!acquire_helper(&lease, &reason)) return fallback(reason);
+  int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (cwd < 0) {
+    release_helper(&lease, false);
+    return fallback("cwd_unavailable");
+  }
+  const char* failure = nullptr;
+  int error = 0;
+  wire::spawn_reply reply{};
+  for (int attempt = 0; attempt < kDescriptorRaceAttempts; ++attempt) {
+    descriptor_list table;
+    bool scanned = table.capture_inheritable();
+    for (uint32_t i = 0; scanned && i < plan.action_fd_count; ++i) scanned = table.add(plan.action_fds[i]);
+    if (!scanned) {
+      failure = "descriptor_scan_failed";
+      break;
+    }
+    wire::spawn_request request;
+    build_request(plan, table, &request);
+    wire::wire_writer writer;
+    wire::encode_spawn_request(request, writer);
+    wire_descriptors fds(cwd, table);
+    if (!writer.ok() || !fds.ok()) {
+      failure = writer.ok() ? "no_memory" : "request_too_large";
+      break;
+    }
+    error = exchange(lease, writer, fds, &reply);
+    bool single_record = writer.size() + sizeof(wire::header) <= wire::kMaxRecordBytes && fds.count() <= wire::kMaxRecordFds;
+    if (error == EBADF && single_record) {
+      failure = "descriptor_closed_meanwhile";
+      continue;
+    }
+    failure = nullptr;
+    break;
+  }
   close(cwd);
-  if (mapped) munmap(mapped, fd_total * sizeof(int));
-  // Another thread closed a descriptor between the scan and the send: a
-  // one-record message was then not sent at all, and the helper is fine.
-  bool single_record = writer.size() + sizeof(wire::header) <= wire::kMaxRecordBytes && fd_total <= wire::kMaxRecordFds;
-  bool descriptor_race = error == EBADF && single_record;
+  if (failure) {
+    release_helper(&lease, false);
+    return fallback(failure);
+  }
   // A helper that refused the request (a credential difference the shim did
   // not see, a malformed request, no resources) is not used again.
   bool refused = error == 0 && reply.stage == static_cast<int32_t>(wire::failure_stage::request);
-  release_helper(&lease, (error != 0 && !descriptor_race) || refused);
-  if (descriptor_race) return fallback("descriptor_closed_meanwhile");
+  release_helper(&lease, error != 0 || refused);
   if (error != 0) return fallback(error == EPIPE ? "helper_died" : "helper_channel_error");
 
   switch (static_cast<wire::failure_stage>(reply.stage)) {

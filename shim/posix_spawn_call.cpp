@@ -28,7 +28,6 @@ namespace {
 
 constexpr const char* kDefaultSearchPath = "/bin:/usr/bin";  // glibc's CS_PATH
 constexpr uint32_t kInlineActionFds = 32;
-constexpr int kDescriptorRaceRetries = 3;
 // glibc's internal signals, SIGCANCEL (32) and SIGSETXID (33).
 constexpr uint64_t kInternalSignals = uint64_t{3} << 31;
 
@@ -126,13 +125,7 @@ int posix_spawn_via_helper(const spawn_call& call, call_report* report) {
   plan.action_count = actions.count();
   plan.action_fds = action_fds;
   plan.action_fd_count = action_fd_count;
-  // Another thread closed a descriptor between the table scan and the send
-  // (no child exists then): scan again rather than give up on the helper.
-  spawn_result result = spawn_via_helper(plan);
-  for (int retry = 0; retry < kDescriptorRaceRetries && result.outcome == spawn_outcome::fallback &&
-                      result.reason && strcmp(result.reason, "descriptor_closed_meanwhile") == 0;
-       ++retry)
-    result = spawn_via_helper(plan);
+  spawn_result result = spawn_via_helper(plan);  // retries a descriptor race itself
   if (action_fds != inline_fds) free(action_fds);
   report_result(result, report);
 
