@@ -140,8 +140,8 @@ int main(int argc, char** argv) {
       continue;
     }
     wire::spawn_reply reply;
-    helper::spawn_for_request(request, message.fds, message.fd_count, baseline, &reply);
+    bool child_created = helper::spawn_for_request(request, message.fds, message.fd_count, baseline, channel, &reply);
     wire::release_message(&message);
-    send_reply(channel, reply);
+    if (!child_created) send_reply(channel, reply);
   }
 }

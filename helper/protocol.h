@@ -12,6 +12,15 @@
 //  - Descriptors travel by SCM_RIGHTS, so the child gets the same open file
 //    description (offset, status flags) as the caller, at the number the
 //    request names.
+//  - How a spawn ends is reported by the child itself, not by the helper, so
+//    the caller is woken by the child's exec exactly as a native vfork parent
+//    is, whether or not the helper gets a CPU at that moment: each request
+//    carries both ends of a close-on-exec "status pipe" made by the caller.
+//    The child writes its pid, then either execs (the last write end closes:
+//    the caller reads EOF, success) or writes a status_record and exits. The
+//    helper polls its copy of the read end for POLLHUP (never reading) to
+//    know when the child no longer uses its memory. The helper sends a
+//    spawn_reply on the channel only when no child was created.
 //
 // This header is shared by both sides and must stay free of libstdc++.
 #pragma once
@@ -64,6 +73,14 @@ enum class failure_stage : int32_t {
   request = 3,
 };
 
+// What a failed child writes to the status pipe after its pid.
+struct status_record {
+  int32_t error;   // errno value
+  int32_t stage;   // failure_stage: context or spawn
+  int32_t detail;  // context_step
+};
+
+// Sent on the channel only when the helper created no child.
 struct spawn_reply {
   int32_t child_pid;   // > 0 when a child was created (even if it then failed)
   int32_t error;       // errno value, 0 on success

@@ -1,30 +1,39 @@
 // The child of a request, from clone to exec.
 //
 // Hazards, and how each is handled:
-//  - The child is cloned with CLONE_VM|CLONE_VFORK|CLONE_PARENT: it shares the
-//    helper's memory until it execs, the helper sleeps meanwhile, and its
-//    parent is the caller, so the caller's waitpid and SIGCHLD see it. Results
-//    (errno, which step failed) are written to the shared child_plan; no pipe
-//    is needed. Between clone and exec only async-signal-safe calls: no
-//    malloc, no locks, no stdio. Everything the child needs (sorted target
-//    list, argv arrays) was prepared by the helper before the clone.
+//  - The child is cloned with CLONE_VM|CLONE_PARENT: it runs on its own stack
+//    in the helper's memory until it execs, and its parent is the caller, so
+//    the caller's waitpid and SIGCHLD see it. Between clone and exec only
+//    async-signal-safe calls: no malloc, no locks, no stdio. Everything the
+//    child needs (sorted target list, argv arrays) was prepared by the helper
+//    before the clone.
+//  - It is not CLONE_VFORK: the helper does not sleep until the exec, the
+//    caller is woken by the child itself through the status pipe
+//    (protocol.h). The helper, meanwhile, only closes its copy of the pipe's
+//    write end and polls the read end for POLLHUP, with every signal blocked:
+//    two calls that cannot fail, so it never writes errno, which the child
+//    shares (same TLS) and reads after each failing call. It touches nothing
+//    else until POLLHUP says the child has exec'd or exited.
 //  - All signals are blocked in the helper across the clone, so no handler can
 //    run in the child on the shared memory; the child installs the caller's
 //    mask only just before exec, after its dispositions are right. Without
 //    CLONE_SIGHAND the child's sigaction calls change only its own table.
-//  - Descriptors: the child's table is a copy of the helper's. Received
-//    descriptors may sit at numbers another entry targets, so those are moved
-//    above every target first; then each goes to its target with dup2, and
-//    every number that is not a target is closed, so the child holds exactly
-//    the caller's inheritable descriptors (plus those the file actions name).
-//    RLIMIT_NOFILE is raised first when the caller's is higher, and lowered
-//    only after the descriptors are in place.
+//  - Descriptors: the child's table is a copy of the helper's. The status
+//    pipe is moved above every target first and kept out of every close and
+//    every file action (moved again if an action names its number); it is
+//    close-on-exec, so the program never sees it. Received descriptors may
+//    sit at numbers another entry targets, so those are moved above every
+//    target; then each goes to its target with dup2, and every other number
+//    is closed, so the child holds exactly the caller's inheritable
+//    descriptors (plus those the file actions name). RLIMIT_NOFILE is raised
+//    first when the caller's is higher, and lowered only after the
+//    descriptors are in place.
 //  - Order follows glibc's posix_spawn child: dispositions, the caller's
 //    context (cwd, umask, descriptors, limits, priorities, process group),
 //    then the attributes (scheduler, setsid, setpgid, reset ids), the file
 //    actions in order, the signal mask, exec.
 //  - A context step that fails means the helper cannot give this child what a
-//    native call would: the stage says so and the shim falls back to libc
+//    native call would: the record says so and the shim falls back to libc
 //    (it reaps this child, which never ran the program).
 #include "spawn_child.h"
 
@@ -34,6 +43,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
@@ -54,27 +64,52 @@ constexpr size_t kChildStackBytes = 256 * 1024;
 constexpr size_t kGuardBytes = 4096;
 void* child_stack_base = nullptr;
 
+// Shared with the child, which changes only the fields marked as its own.
 struct child_plan {
   const wire::spawn_request* request;
-  const int* received;           // received[0]: cwd; received[1 + i]: source of fds[i]
-  int* sources;                  // the child's own copy of received + 1, which it may change
+  const int* received;           // received[kCwdFd], ...; received[kFirstTableFd + i]: source of fds[i]
+  int* sources;                  // the child's own copy of the sources, which it may renumber
   const int* sorted_targets;     // ascending, unique
   size_t target_count;
   int max_target;
   const helper_baseline* baseline;
-  rlimit files_now;              // the child's RLIMIT_NOFILE (the helper's, until raised)
-  // Written by the child, read by the helper once the child has exec'd or exited.
-  int error;
-  failure_stage stage;
-  context_step step;
+  rlimit files_now;              // the child's: its RLIMIT_NOFILE (the helper's, until raised)
+  int status_fd;                 // the child's: where its status pipe's write end is now
 };
 
+void write_all(int fd, const void* data, size_t size) {
+  const auto* bytes = static_cast<const char*>(data);
+  while (size > 0) {
+    ssize_t wrote = write(fd, bytes, size);
+    if (wrote < 0 && errno == EINTR) continue;
+    if (wrote <= 0) return;
+    bytes += wrote;
+    size -= static_cast<size_t>(wrote);
+  }
+}
+
 [[noreturn]] void fail(child_plan* plan, failure_stage stage, context_step step) {
-  plan->error = errno ? errno : EINVAL;
-  plan->stage = stage;
-  plan->step = step;
+  wire::status_record record{errno ? errno : EINVAL, static_cast<int32_t>(stage), static_cast<int32_t>(step)};
+  write_all(plan->status_fd, &record, sizeof record);
   _exit(127);
 }
+
+// Moves the status pipe off `fd` (or above `floor`), so a descriptor step or
+// a file action on that number behaves as in a native child, which has no
+// such descriptor.
+void move_status(child_plan* plan, int floor) {
+  int moved = fcntl(plan->status_fd, F_DUPFD_CLOEXEC, floor);
+  if (moved < 0) fail(plan, failure_stage::context, context_step::descriptors);
+  close(plan->status_fd);
+  plan->status_fd = moved;
+}
+
+void keep_status_clear_of(child_plan* plan, int fd) {
+  if (fd == plan->status_fd) move_status(plan, fd + 1);
+}
+
+// close_range over [first, last], leaving the status pipe open.
+void close_range_around_status(child_plan* plan, unsigned first, unsigned last);
 
 bool is_target(const child_plan* plan, int fd) {
   size_t low = 0, high = plan->target_count;
@@ -96,6 +131,16 @@ void close_range_or_loop(unsigned first, unsigned last) {
   getrlimit(RLIMIT_NOFILE, &limit);
   unsigned end = limit.rlim_cur < last ? static_cast<unsigned>(limit.rlim_cur) : last;
   for (unsigned fd = first; fd <= end && fd < 1u << 20; ++fd) close(static_cast<int>(fd));
+}
+
+void close_range_around_status(child_plan* plan, unsigned first, unsigned last) {
+  unsigned status = static_cast<unsigned>(plan->status_fd);
+  if (status < first || status > last) {
+    close_range_or_loop(first, last);
+    return;
+  }
+  if (status > first) close_range_or_loop(first, status - 1);
+  if (status < last) close_range_or_loop(status + 1, last);
 }
 
 bool set_signal_mask(uint64_t mask) {
@@ -129,6 +174,8 @@ void place_descriptors(child_plan* plan) {
     rlimit raised{caller_files.cur, caller_files.max > current.rlim_max ? caller_files.max : current.rlim_max};
     if (setrlimit(RLIMIT_NOFILE, &raised) == 0) current = raised;  // if refused, a dup2 below fails and says so
   }
+  // The status pipe first goes above every target, out of the way.
+  if (plan->status_fd <= plan->max_target) move_status(plan, plan->max_target + 1);
   // The child may renumber descriptors; it records that in its own copy, never
   // in `received`, which the helper still needs to close its descriptors.
   int* sources = plan->sources;
@@ -153,7 +200,7 @@ void place_descriptors(child_plan* plan) {
     if (target > next) close_range_or_loop(next, target - 1);
     next = target + 1;
   }
-  close_range_or_loop(next, ~0u);
+  close_range_around_status(plan, next, ~0u);
 }
 
 template <typename T>
@@ -164,7 +211,7 @@ bool differs(const T& a, const T& b) {
 void apply_context(child_plan* plan) {
   const wire::process_context& caller = plan->request->context;
   const wire::process_context& helper = plan->baseline->context;
-  if (fchdir(plan->received[0]) != 0) fail(plan, failure_stage::context, context_step::cwd);
+  if (fchdir(plan->received[wire::kCwdFd]) != 0) fail(plan, failure_stage::context, context_step::cwd);
   umask(caller.umask);
   place_descriptors(plan);
   for (uint32_t resource = 0; resource < wire::kRlimitCount; ++resource) {
@@ -244,6 +291,12 @@ void apply_file_actions(child_plan* plan) {
   const wire::spawn_attributes& attributes = request.attributes;
   for (uint32_t i = 0; i < request.action_count; ++i) {
     const wire::file_action& action = request.actions[i];
+    // The status pipe is not the program's: an action that names its
+    // number finds it free, as in a native child.
+    if (action.kind != static_cast<uint32_t>(file_action_kind::chdir) &&
+        action.kind != static_cast<uint32_t>(file_action_kind::closefrom))
+      keep_status_clear_of(plan, action.fd);
+    if (action.kind == static_cast<uint32_t>(file_action_kind::dup2)) keep_status_clear_of(plan, action.new_fd);
     switch (static_cast<file_action_kind>(action.kind)) {
       case file_action_kind::open: {
         close(action.fd);
@@ -274,7 +327,7 @@ void apply_file_actions(child_plan* plan) {
         if (fchdir(action.fd) != 0) fail(plan, failure_stage::spawn, context_step::none);
         break;
       case file_action_kind::closefrom:
-        close_range_or_loop(static_cast<unsigned>(action.fd), ~0u);
+        close_range_around_status(plan, static_cast<unsigned>(action.fd), ~0u);
         break;
       case file_action_kind::tcsetpgrp: {
         pid_t group = (attributes.flags & wire::attr_setpgroup) && attributes.pgroup != 0 ? attributes.pgroup
@@ -346,6 +399,8 @@ void exec_searching(const wire::spawn_request& request) {
 int child_main(void* argument) {
   auto* plan = static_cast<child_plan*>(argument);
   const wire::spawn_request& request = *plan->request;
+  pid_t self = getpid();
+  write_all(plan->status_fd, &self, sizeof self);
   errno = 0;
   apply_dispositions(plan);
   apply_context(plan);
@@ -393,13 +448,12 @@ bool prepare_child_stack() {
   return true;
 }
 
-void spawn_for_request(const wire::spawn_request& request, int* received, size_t received_count,
-                       const helper_baseline& baseline, wire::spawn_reply* reply) {
-  *reply = wire::spawn_reply{0, 0, static_cast<int32_t>(failure_stage::none), 0};
-  if (!child_stack_base || received_count != size_t{request.fd_count} + 1) {
+bool spawn_for_request(const wire::spawn_request& request, int* received, size_t received_count,
+                       const helper_baseline& baseline, int channel, wire::spawn_reply* reply) {
+  *reply = wire::spawn_reply{0, 0, static_cast<int32_t>(failure_stage::request), 0};
+  if (!child_stack_base || received_count != size_t{request.fd_count} + wire::kFirstTableFd) {
     reply->error = child_stack_base ? EPROTO : ENOMEM;
-    reply->stage = static_cast<int32_t>(failure_stage::request);
-    return;
+    return false;
   }
   size_t target_count = request.fd_count;
   int* targets = static_cast<int*>(malloc((target_count + 1) * sizeof(int)));
@@ -408,15 +462,13 @@ void spawn_for_request(const wire::spawn_request& request, int* received, size_t
     free(targets);
     free(sources);
     reply->error = ENOMEM;
-    reply->stage = static_cast<int32_t>(failure_stage::request);
-    return;
+    return false;
   }
   for (size_t i = 0; i < target_count; ++i) {
     targets[i] = request.fds[i].target;
-    sources[i] = received[1 + i];
+    sources[i] = received[wire::kFirstTableFd + i];
   }
-  if (target_count > 64)
-    qsort(targets, target_count, sizeof(int), compare_ints);
+  if (target_count > 64) qsort(targets, target_count, sizeof(int), compare_ints);
   insertion_sort_unique(targets, &target_count);
 
   child_plan plan{};
@@ -428,27 +480,39 @@ void spawn_for_request(const wire::spawn_request& request, int* received, size_t
   plan.max_target = target_count ? targets[target_count - 1] : 2;
   plan.baseline = &baseline;
   plan.files_now = rlimit{baseline.context.rlimits[RLIMIT_NOFILE].cur, baseline.context.rlimits[RLIMIT_NOFILE].max};
-  plan.stage = failure_stage::none;
+  plan.status_fd = received[wire::kStatusWriteFd];
 
+  // Every signal stays blocked until the child no longer uses our memory
+  // (see the note at the top: nothing here may fail and write errno).
   sigset_t all, previous;
   sigfillset(&all);
   sigprocmask(SIG_BLOCK, &all, &previous);
   char* stack_top = static_cast<char*>(child_stack_base) + kGuardBytes + kChildStackBytes;
-  pid_t child = clone(child_main, stack_top, CLONE_VM | CLONE_VFORK | CLONE_PARENT | SIGCHLD, &plan);
-  int clone_error = errno;
+  pid_t child = clone(child_main, stack_top, CLONE_VM | CLONE_PARENT | SIGCHLD, &plan);
+  int clone_error = child < 0 ? errno : 0;
+  // Now only the child holds the write end: its exec or exit is the EOF the
+  // caller waits for.
+  close(received[wire::kStatusWriteFd]);
+  received[wire::kStatusWriteFd] = -1;
+  if (child > 0) {
+    // Until the child has exec'd or exited (no write end left: POLLHUP). If
+    // the caller goes away meanwhile (channel hang-up), the helper has
+    // nobody left to serve; the child keeps our memory alive on its own.
+    pollfd hangup[2] = {{received[wire::kStatusReadFd], 0, 0}, {channel, 0, 0}};
+    for (;;) {
+      if (poll(hangup, 2, -1) <= 0) continue;
+      if (hangup[0].revents) break;
+      if (hangup[1].revents & (POLLHUP | POLLERR)) _exit(0);
+    }
+  }
   sigprocmask(SIG_SETMASK, &previous, nullptr);
   free(targets);
   free(sources);
-
   if (child < 0) {
     reply->error = clone_error;
-    reply->stage = static_cast<int32_t>(failure_stage::request);
-    return;
+    return false;
   }
-  reply->child_pid = child;
-  reply->error = plan.stage == failure_stage::none ? 0 : plan.error;
-  reply->stage = static_cast<int32_t>(plan.stage);
-  reply->detail = static_cast<int32_t>(plan.step);
+  return true;
 }
 
 }  // namespace forkless::helper

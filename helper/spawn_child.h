@@ -9,10 +9,13 @@
 
 namespace forkless::helper {
 
-// received[0] is the caller's cwd, received[1 + i] the source of request.fds[i].
-// Fills reply; never throws, never exits the helper.
-void spawn_for_request(const wire::spawn_request& request, int* received, size_t received_count,
-                       const helper_baseline& baseline, wire::spawn_reply* reply);
+// received[] holds the request's descriptors (spawn_request.h: cwd, the
+// status pipe's two ends, then the child's table). When a child is created it
+// reports to the caller itself through the status pipe; this returns once it
+// has exec'd or exited, and true. Without a child it returns false with the
+// reply to send. Never exits the helper.
+bool spawn_for_request(const wire::spawn_request& request, int* received, size_t received_count,
+                       const helper_baseline& baseline, int channel, wire::spawn_reply* reply);
 
 // Allocates the child's stack; call once at start. False if no memory.
 bool prepare_child_stack();

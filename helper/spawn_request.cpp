@@ -98,7 +98,7 @@ bool decode_spawn_request(wire_reader& in, uint32_t received_fds, const decode_a
     if (action_has_path(action.kind) && !in.get_string(&action.path)) return false;
   }
   out->actions = actions;
-  if (!in.get_u32(&out->fd_count) || out->fd_count + 1 != received_fds) return false;
+  if (!in.get_u32(&out->fd_count) || out->fd_count + kFirstTableFd != received_fds) return false;
   const uint8_t* view;
   if (!in.get_view(&view, size_t{out->fd_count} * sizeof(fd_entry))) return false;
   auto* fds = static_cast<fd_entry*>(

@@ -3,7 +3,8 @@
 // decodes it from untrusted bytes and applies it in the child).
 //
 // Descriptors are not in the payload: they travel by SCM_RIGHTS in the
-// order received_fd[0] = the caller's cwd, received_fd[1 + i] = fds[i].
+// order received_fd[0] = the caller's cwd, [1] = the status pipe's write end,
+// [2] = its read end (protocol.h), [kFirstTableFd + i] = fds[i].
 #pragma once
 
 #include <cstdint>
@@ -16,6 +17,7 @@ namespace forkless::wire {
 inline constexpr uint32_t kRlimitCount = 16;   // RLIM_NLIMITS on Linux
 inline constexpr uint32_t kAffinityBytes = 128;  // 1024 CPUs
 inline constexpr uint32_t kSignalCount = 64;
+inline constexpr uint32_t kCwdFd = 0, kStatusWriteFd = 1, kStatusReadFd = 2, kFirstTableFd = 3;
 
 struct rlimit_pair {
   uint64_t cur;

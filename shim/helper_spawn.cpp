@@ -1,14 +1,26 @@
 // Hazards, and how each is handled:
+//  - The child reports to the caller itself, through a close-on-exec status
+//    pipe the caller makes for each request (protocol.h): its pid first, then
+//    EOF when it execs, or a status_record if it fails. So the caller is woken
+//    by the exec, as a native vfork parent is, not by the helper (which may
+//    not get a CPU at that moment), and a helper that dies after the clone
+//    cannot hide the child: once the pid is read, the outcome comes from the
+//    child alone.
+//  - The helper answers on the channel only when it made no child (it
+//    refused the request, or clone failed). EOF on the status pipe with no
+//    pid means exactly that: the reply, or the channel's EOF, follows.
 //  - While the request is out, every signal is blocked in the calling thread
 //    (glibc's posix_spawn does the same around its clone), so no handler runs
 //    half-way through an exchange, and cancellation is disabled: neither can
 //    leave a helper with a half-read request or an unread reply.
-//  - A reply never comes if the helper dies: EOF retires it. If it is stopped
-//    (SIGSTOP), the wait polls and gives up on a stopped or dead helper, so a
-//    call is never held forever by it.
+//  - A helper that is stopped (SIGSTOP) or dead before the child exists is
+//    noticed by polling with a timeout, so a call is never held forever by it.
 //  - A child that failed after it was created (context or spawn stage) is the
 //    caller's child: it is reaped here by pid, as glibc reaps its own failed
 //    posix_spawn child, so no zombie is left.
+//  - Another thread may close a descriptor between the table scan and the
+//    send: a one-record message is then not sent at all (EBADF), so the scan
+//    is simply made again.
 #include "helper_spawn.h"
 
 #include <cerrno>
@@ -31,6 +43,7 @@ namespace forkless {
 namespace {
 
 constexpr int kStalledCheckMs = 1000;
+constexpr int kDescriptorRaceAttempts = 4;
 
 // True while the helper can still answer (alive and not stopped).
 bool helper_responsive(pid_t pid) {
@@ -49,29 +62,21 @@ bool helper_responsive(pid_t pid) {
   return state != 'T' && state != 't' && state != 'Z' && state != 'X';
 }
 
-// Waits for the reply. Returns 0, or an errno value (EPIPE: the helper is gone).
-int receive_reply(const helper_lease& lease, wire::spawn_reply* reply) {
-  for (;;) {
-    pollfd wait_for{lease.channel, POLLIN, 0};
-    int ready = poll(&wait_for, 1, kStalledCheckMs);
-    if (ready < 0 && errno == EINTR) continue;
-    if (ready == 0) {
-      if (!helper_responsive(lease.pid)) return EPIPE;
-      continue;
-    }
-    uint8_t record[256];
-    wire::received_message message;
-    int status = wire::receive_message(lease.channel, &message, 0, record, sizeof record);
-    bool ok = status == 0 && message.type == static_cast<uint16_t>(wire::message_type::spawn_reply);
-    if (ok) {
-      wire::wire_reader reader(message.payload, message.payload_bytes);
-      ok = wire::decode_spawn_reply(reader, reply);
-    }
-    wire::release_message(&message);
-    if (status == -1) return EPIPE;
-    if (!ok) return status > 0 ? status : EPROTO;
-    return 0;
+// Reads the helper's reply from the channel. Returns 0, or an errno value
+// (EPIPE: the helper is gone).
+int read_reply(int channel, wire::spawn_reply* reply) {
+  uint8_t record[256];
+  wire::received_message message;
+  int status = wire::receive_message(channel, &message, 0, record, sizeof record);
+  bool ok = status == 0 && message.type == static_cast<uint16_t>(wire::message_type::spawn_reply);
+  if (ok) {
+    wire::wire_reader reader(message.payload, message.payload_bytes);
+    ok = wire::decode_spawn_reply(reader, reply);
   }
+  wire::release_message(&message);
+  if (status == -1) return EPIPE;
+  if (!ok) return status > 0 ? status : EPROTO;
+  return 0;
 }
 
 void reap_failed_child(pid_t pid) {
@@ -82,45 +87,21 @@ void reap_failed_child(pid_t pid) {
 
 spawn_result fallback(const char* reason) { return {spawn_outcome::fallback, -1, 0, reason}; }
 
-}  // namespace
-
-void report_result(const spawn_result& result, call_report* report) {
-  report->via_helper = result.outcome != spawn_outcome::fallback;
-  if (report->via_helper) {
-    report->reason = result.outcome == spawn_outcome::failed ? "spawn_error" : "-";
-    report->child = result.child_pid;
-    return;
-  }
-  __attribute__((tls_model("initial-exec"))) static thread_local char text[64];
-  snprintf(text, sizeof text, "fallback_%s", result.reason ? result.reason : "?");
-  report->reason = text;
-}
-
-namespace {
-spawn_result spawn_via_helper_unsaved(const spawn_plan& plan);
-}
-
-// The exchange is the shim's own work: the caller's errno is as it was.
-spawn_result spawn_via_helper(const spawn_plan& plan) {
-  int saved = errno;
-  spawn_result result = spawn_via_helper_unsaved(plan);
-  errno = saved;
-  return result;
-}
-
-namespace {
-
-// Descriptors in wire order: the cwd first, then the child's table.
+// Descriptors in wire order (spawn_request.h): cwd, the status pipe's ends,
+// then the child's table.
 class wire_descriptors {
  public:
-  wire_descriptors(int cwd, const descriptor_list& table) : total_(size_t{table.count()} + 1) {
+  wire_descriptors(int cwd, const int status_pipe[2], const descriptor_list& table)
+      : total_(size_t{table.count()} + wire::kFirstTableFd) {
     if (total_ > sizeof inline_ / sizeof inline_[0]) {
       void* memory = mmap(nullptr, total_ * sizeof(int), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
       if (memory == MAP_FAILED) return;
       fds_ = static_cast<int*>(memory);
     }
-    fds_[0] = cwd;
-    for (uint32_t i = 0; i < table.count(); ++i) fds_[i + 1] = table.fds()[i];
+    fds_[wire::kCwdFd] = cwd;
+    fds_[wire::kStatusWriteFd] = status_pipe[1];
+    fds_[wire::kStatusReadFd] = status_pipe[0];
+    for (uint32_t i = 0; i < table.count(); ++i) fds_[wire::kFirstTableFd + i] = table.fds()[i];
     ok_ = true;
   }
   ~wire_descriptors() {
@@ -133,7 +114,7 @@ class wire_descriptors {
   size_t count() const { return total_; }
 
  private:
-  int inline_[65];
+  int inline_[67];
   int* fds_ = inline_;
   size_t total_;
   bool ok_ = false;
@@ -158,10 +139,61 @@ void build_request(const spawn_plan& plan, const descriptor_list& table, wire::s
   request->fds = table.entries();
 }
 
-// One request and its reply, with every signal blocked and cancellation off.
-// Returns 0 or an errno value (EPIPE: the helper is gone).
+// How one exchange ended.
+struct exchange_outcome {
+  int channel_error = 0;      // the channel failed (EPIPE: the helper is gone)
+  bool replied = false;       // the helper made no child and said why
+  wire::spawn_reply reply{};
+  pid_t child = -1;           // the child's pid, as it reported it
+  bool child_failed = false;  // it wrote a status record before exiting
+  wire::status_record record{};
+};
+
+// Waits for the child's report on the status pipe and, while no child has
+// reported, for the helper's reply. Ends when the pipe is done and either a
+// child reported or the helper answered (or is gone): a child the helper
+// made just before dying still reports, so it is never lost.
+void await_outcome(const helper_lease& lease, int status_read, exchange_outcome* outcome) {
+  uint8_t bytes[sizeof(pid_t) + sizeof(wire::status_record)];
+  size_t got = 0;
+  bool status_open = true, channel_open = true;
+  while (status_open || (channel_open && outcome->child < 0)) {
+    bool watch_channel = channel_open && outcome->child < 0;
+    pollfd wait_for[2] = {{status_open ? status_read : -1, POLLIN, 0},
+                          {watch_channel ? lease.channel : -1, POLLIN, 0}};
+    int ready = poll(wait_for, 2, kStalledCheckMs);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready == 0) {
+      // Only a helper that has not made the child yet can hold us up.
+      if (outcome->child < 0 && !helper_responsive(lease.pid)) {
+        outcome->channel_error = EPIPE;
+        return;
+      }
+      continue;
+    }
+    if (wait_for[0].revents) {
+      ssize_t n = read(status_read, bytes + got, sizeof bytes - got);
+      if (n < 0 && errno == EINTR) continue;
+      if (n > 0) got += static_cast<size_t>(n);
+      if (got >= sizeof(pid_t) && outcome->child < 0) memcpy(&outcome->child, bytes, sizeof(pid_t));
+      if (got == sizeof bytes) {
+        memcpy(&outcome->record, bytes + sizeof(pid_t), sizeof outcome->record);
+        outcome->child_failed = true;
+      }
+      if (n <= 0 || got == sizeof bytes) status_open = false;
+    }
+    if (watch_channel && wait_for[1].revents) {
+      channel_open = false;
+      outcome->channel_error = read_reply(lease.channel, &outcome->reply);
+      outcome->replied = outcome->channel_error == 0;
+    }
+  }
+}
+
+// One request and its outcome, with every signal blocked and cancellation
+// off. Returns the send's error (0 when sent).
 int exchange(const helper_lease& lease, const wire::wire_writer& writer, const wire_descriptors& fds,
-             wire::spawn_reply* reply) {
+             int status_pipe[2], exchange_outcome* outcome) {
   sigset_t all, previous_mask;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &previous_mask);
@@ -169,16 +201,21 @@ int exchange(const helper_lease& lease, const wire::wire_writer& writer, const w
   pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &previous_cancel);
   int error = wire::send_message(lease.channel, wire::message_type::spawn_request, writer.data(), writer.size(),
                                  fds.fds(), fds.count());
-  if (error == 0) error = receive_reply(lease, reply);
+  if (error == 0) {
+    // Only the helper (until it clones) and the child may hold the write end.
+    close(status_pipe[1]);
+    status_pipe[1] = -1;
+    await_outcome(lease, status_pipe[0], outcome);
+  }
   pthread_setcancelstate(previous_cancel, nullptr);
   pthread_sigmask(SIG_SETMASK, &previous_mask, nullptr);
   return error;
 }
 
-// How often a spawn is retried when another thread closes one of the
-// descriptors between the scan and the send (a one-record message is then
-// not sent at all: the helper never saw it).
-constexpr int kDescriptorRaceAttempts = 4;
+void close_pipe(int status_pipe[2]) {
+  for (int i = 0; i < 2; ++i)
+    if (status_pipe[i] >= 0) close(status_pipe[i]);
+}
 
 spawn_result spawn_via_helper_unsaved(const spawn_plan& plan) {
   helper_lease lease;
@@ -190,13 +227,21 @@ spawn_result spawn_via_helper_unsaved(const spawn_plan& plan) {
     return fallback("cwd_unavailable");
   }
   const char* failure = nullptr;
-  int error = 0;
-  wire::spawn_reply reply{};
+  int send_error = 0;
+  exchange_outcome outcome;
   for (int attempt = 0; attempt < kDescriptorRaceAttempts; ++attempt) {
+    // The pipe exists before the scan: a number another thread frees during
+    // the scan can then never be reused for it and sent as the program's.
+    int status_pipe[2];
+    if (pipe2(status_pipe, O_CLOEXEC) != 0) {
+      failure = "no_descriptor";
+      break;
+    }
     descriptor_list table;
     bool scanned = table.capture_inheritable();
     for (uint32_t i = 0; scanned && i < plan.action_fd_count; ++i) scanned = table.add(plan.action_fds[i]);
     if (!scanned) {
+      close_pipe(status_pipe);
       failure = "descriptor_scan_failed";
       break;
     }
@@ -204,14 +249,18 @@ spawn_result spawn_via_helper_unsaved(const spawn_plan& plan) {
     build_request(plan, table, &request);
     wire::wire_writer writer;
     wire::encode_spawn_request(request, writer);
-    wire_descriptors fds(cwd, table);
+    wire_descriptors fds(cwd, status_pipe, table);
     if (!writer.ok() || !fds.ok()) {
+      close_pipe(status_pipe);
       failure = writer.ok() ? "no_memory" : "request_too_large";
       break;
     }
-    error = exchange(lease, writer, fds, &reply);
-    bool single_record = writer.size() + sizeof(wire::header) <= wire::kMaxRecordBytes && fds.count() <= wire::kMaxRecordFds;
-    if (error == EBADF && single_record) {
+    outcome = exchange_outcome{};
+    send_error = exchange(lease, writer, fds, status_pipe, &outcome);
+    close_pipe(status_pipe);
+    bool single_record =
+        writer.size() + sizeof(wire::header) <= wire::kMaxRecordBytes && fds.count() <= wire::kMaxRecordFds;
+    if (send_error == EBADF && single_record) {
       failure = "descriptor_closed_meanwhile";
       continue;
     }
@@ -223,32 +272,50 @@ spawn_result spawn_via_helper_unsaved(const spawn_plan& plan) {
     release_helper(&lease, false);
     return fallback(failure);
   }
-  // A helper that refused the request (a credential difference the shim did
-  // not see, a malformed request, no resources) is not used again.
-  bool refused = error == 0 && reply.stage == static_cast<int32_t>(wire::failure_stage::request);
-  release_helper(&lease, error != 0 || refused);
-  if (error != 0) return fallback(error == EPIPE ? "helper_died" : "helper_channel_error");
+  // A helper whose channel failed, or that refused a request (a credential
+  // difference the shim did not see, a malformed request, no resources), is
+  // not used again.
+  bool broken = send_error != 0 || (outcome.channel_error != 0 && outcome.child < 0) || outcome.replied;
+  release_helper(&lease, broken);
+  if (send_error != 0) return fallback(send_error == EPIPE ? "helper_died" : "helper_channel_error");
 
-  switch (static_cast<wire::failure_stage>(reply.stage)) {
-    case wire::failure_stage::none:
-      if (reply.child_pid > 0) return {spawn_outcome::spawned, reply.child_pid, 0, "ok"};
-      return fallback("helper_bad_reply");
-    case wire::failure_stage::spawn:
-      if (reply.child_pid > 0) reap_failed_child(reply.child_pid);
-      return {spawn_outcome::failed, -1, reply.error, "spawn_error"};
-    case wire::failure_stage::context: {
-      if (reply.child_pid > 0) reap_failed_child(reply.child_pid);
-      __attribute__((tls_model("initial-exec"))) static thread_local char reason_text[48];
-      snprintf(reason_text, sizeof reason_text, "context_%s", wire::context_step_name(reply.detail));
-      return fallback(reason_text);
-    }
-    case wire::failure_stage::request:
-      return fallback(reply.detail == static_cast<int32_t>(wire::context_step::credentials)
-                          ? "helper_refused_credentials"
-                          : "helper_refused");
+  if (outcome.child > 0 && !outcome.child_failed) return {spawn_outcome::spawned, outcome.child, 0, "ok"};
+  if (outcome.child > 0) {
+    reap_failed_child(outcome.child);
+    const wire::status_record& record = outcome.record;
+    if (record.stage == static_cast<int32_t>(wire::failure_stage::spawn))
+      return {spawn_outcome::failed, -1, record.error, "spawn_error"};
+    __attribute__((tls_model("initial-exec"))) static thread_local char reason_text[48];
+    snprintf(reason_text, sizeof reason_text, "context_%s", wire::context_step_name(record.detail));
+    return fallback(reason_text);
   }
-  return fallback("helper_bad_reply");
+  if (outcome.replied)
+    return fallback(outcome.reply.detail == static_cast<int32_t>(wire::context_step::credentials)
+                        ? "helper_refused_credentials"
+                        : "helper_refused");
+  return fallback(outcome.channel_error == EPIPE ? "helper_died" : "helper_channel_error");
 }
 
 }  // namespace
+
+void report_result(const spawn_result& result, call_report* report) {
+  report->via_helper = result.outcome != spawn_outcome::fallback;
+  if (report->via_helper) {
+    report->reason = result.outcome == spawn_outcome::failed ? "spawn_error" : "-";
+    report->child = result.child_pid;
+    return;
+  }
+  __attribute__((tls_model("initial-exec"))) static thread_local char text[64];
+  snprintf(text, sizeof text, "fallback_%s", result.reason ? result.reason : "?");
+  report->reason = text;
+}
+
+// The exchange is the shim's own work: the caller's errno is as it was.
+spawn_result spawn_via_helper(const spawn_plan& plan) {
+  int saved = errno;
+  spawn_result result = spawn_via_helper_unsaved(plan);
+  errno = saved;
+  return result;
+}
+
 }  // namespace forkless

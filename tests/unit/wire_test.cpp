@@ -105,7 +105,7 @@ void round_trip(size_t big_arg, uint32_t fd_count) {
   int pair[2];
   ASSERT_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair), 0);
   int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  std::vector<int> fds(fd_count + 1, null_fd);
+  std::vector<int> fds(fd_count + kFirstTableFd, null_fd);
   int status = -1;
   std::thread sender([&] {
     status = send_message(pair[0], message_type::spawn_request, writer.data(), writer.size(), fds.data(), fds.size());
@@ -150,7 +150,7 @@ TEST(Wire, TruncatedPayloadsAreRefused) {
     decode_allocator allocator{&arena::allocate, &memory};
     wire_reader reader(writer.data(), cut);
     spawn_request decoded;
-    EXPECT_FALSE(decode_spawn_request(reader, 3, allocator, &decoded)) << cut;
+    EXPECT_FALSE(decode_spawn_request(reader, 2 + kFirstTableFd, allocator, &decoded)) << cut;
   }
 }
 
@@ -162,7 +162,9 @@ TEST(Wire, WrongDescriptorCountIsRefused) {
   decode_allocator allocator{&arena::allocate, &memory};
   wire_reader reader(writer.data(), writer.size());
   spawn_request decoded;
-  EXPECT_FALSE(decode_spawn_request(reader, 2, allocator, &decoded));
+  EXPECT_FALSE(decode_spawn_request(reader, 2 + kFirstTableFd - 1, allocator, &decoded));
+  wire_reader again(writer.data(), writer.size());
+  EXPECT_TRUE(decode_spawn_request(again, 2 + kFirstTableFd, allocator, &decoded));
 }
 
 TEST(Wire, RandomBytesNeverCrashTheDecoder) {
@@ -178,7 +180,7 @@ TEST(Wire, RandomBytesNeverCrashTheDecoder) {
     decode_allocator allocator{&arena::allocate, &memory};
     wire_reader reader(mutated.data(), mutated.size());
     spawn_request decoded;
-    if (decode_spawn_request(reader, 5, allocator, &decoded)) {
+    if (decode_spawn_request(reader, 4 + kFirstTableFd, allocator, &decoded)) {
       // Whatever decodes must be self-consistent.
       for (uint32_t i = 0; i < decoded.argc; ++i) ASSERT_NE(decoded.argv[i], nullptr);
       ASSERT_EQ(decoded.argv[decoded.argc], nullptr);
