@@ -22,18 +22,12 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "linux_dirent.h"
+
 namespace forkless {
 namespace {
 
 std::atomic<int> tracked_umask{-1};  // -1: not read yet
-
-struct linux_dirent64 {
-  uint64_t d_ino;
-  int64_t d_off;
-  unsigned short d_reclen;
-  unsigned char d_type;
-  char d_name[];
-};
 
 uint64_t signal_bits(const sigset_t& set) {
   uint64_t bits;

@@ -44,19 +44,6 @@ void write_line(const char* line, size_t length) {
   errno = saved;
 }
 
-long resident_mb() {
-  int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  char buffer[128];
-  ssize_t got = read(fd, buffer, sizeof buffer - 1);
-  close(fd);
-  if (got <= 0) return -1;
-  buffer[got] = '\0';
-  long size = 0, resident = 0;
-  if (sscanf(buffer, "%ld %ld", &size, &resident) != 2) return -1;
-  return resident * (sysconf(_SC_PAGESIZE) / 1024) / 1024;
-}
-
 // Appends " backtrace=fn+0x12<fn2+0x40<..." (innermost first) for FORKLESS_LOG=2.
 size_t append_backtrace(char* line, size_t at, size_t capacity) {
   void* frames[16];
@@ -96,6 +83,19 @@ const char* route_name(route_kind route) {
     case route_kind::count_: break;
   }
   return "?";
+}
+
+long resident_mb() {
+  int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  char buffer[128];
+  ssize_t got = read(fd, buffer, sizeof buffer - 1);
+  close(fd);
+  if (got <= 0) return -1;
+  buffer[got] = '\0';
+  long size = 0, resident = 0;
+  if (sscanf(buffer, "%ld %ld", &size, &resident) != 2) return -1;
+  return resident * (sysconf(_SC_PAGESIZE) / 1024) / 1024;
 }
 
 bool diagnostics_enabled() { return current_settings().log_level > 0; }

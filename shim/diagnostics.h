@@ -40,4 +40,7 @@ void reset_summary_counts();
 // Microseconds on CLOCK_MONOTONIC, for the us= field.
 long monotonic_us();
 
+// The process's resident size in MiB (/proc/self/statm), -1 if unknown.
+long resident_mb();
+
 }  // namespace forkless

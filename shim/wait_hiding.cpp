@@ -22,20 +22,13 @@
 #include <unistd.h>
 
 #include "helper_pool.h"
+#include "linux_dirent.h"
 #include "real_libc.h"
 
 namespace forkless {
 namespace {
 
 enum class presence { some, none, unknown };
-
-struct linux_dirent64 {
-  uint64_t d_ino;
-  int64_t d_off;
-  unsigned short d_reclen;
-  unsigned char d_type;
-  char d_name[];
-};
 
 // Does the task's children file list a pid that is not a helper?
 presence task_has_other_child(const char* tid) {

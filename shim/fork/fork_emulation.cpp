@@ -60,25 +60,11 @@ struct fork_call {
 
 __attribute__((tls_model("initial-exec"))) thread_local fork_call this_call;
 
-long resident_mib() {
-  int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  char text[128];
-  ssize_t got = read(fd, text, sizeof text - 1);
-  close(fd);
-  if (got <= 0) return -1;
-  text[got] = '\0';
-  const char* cursor = strchr(text, ' ');
-  if (cursor == nullptr) return -1;
-  long pages = 0;
-  for (++cursor; *cursor >= '0' && *cursor <= '9'; ++cursor) pages = pages * 10 + (*cursor - '0');
-  return pages * (sysconf(_SC_PAGESIZE) / 1024) / 1024;
-}
 
 // The thread rule left this fork native: does the size rule take it?
 bool large_process(const settings& config, const route_decision& route) {
   if (config.mode != spawn_mode::auto_threads || route.threads != 1) return false;
-  return resident_mib() >= kLargeProcessMiB;
+  return resident_mb() >= kLargeProcessMiB;
 }
 
 void set_site(fork_call& call, const char* name) {
