@@ -69,6 +69,8 @@ struct child_plan {
   const wire::spawn_request* request;
   const int* received;           // received[kCwdFd], ...; received[kFirstTableFd + i]: source of fds[i]
   int* sources;                  // the child's own copy of the sources, which it may renumber
+  int* owner;                    // the child's: owner[fd] = index of the unplaced source at fd, or -1
+  int owner_size;
   const int* sorted_targets;     // ascending, unique
   size_t target_count;
   int max_target;
@@ -110,19 +112,6 @@ void keep_status_clear_of(child_plan* plan, int fd) {
 
 // close_range over [first, last], leaving the status pipe open.
 void close_range_around_status(child_plan* plan, unsigned first, unsigned last);
-
-bool is_target(const child_plan* plan, int fd) {
-  size_t low = 0, high = plan->target_count;
-  while (low < high) {
-    size_t middle = (low + high) / 2;
-    if (plan->sorted_targets[middle] == fd) return true;
-    if (plan->sorted_targets[middle] < fd)
-      low = middle + 1;
-    else
-      high = middle;
-  }
-  return false;
-}
 
 void close_range_or_loop(unsigned first, unsigned last) {
   if (first > last) return;
@@ -176,23 +165,35 @@ void place_descriptors(child_plan* plan) {
   }
   // The status pipe first goes above every target, out of the way.
   if (plan->status_fd <= plan->max_target) move_status(plan, plan->max_target + 1);
-  // The child may renumber descriptors; it records that in its own copy, never
+  // Each source goes to its target. A target still held by a source that
+  // is not placed yet has that source moved to the lowest free number first,
+  // and each source is closed once placed, so the table never holds much
+  // more than the caller's count (10 000 descriptors must fit a limit of
+  // 20 000). The child renumbers in its own copies (sources, owner), never
   // in `received`, which the helper still needs to close its descriptors.
   int* sources = plan->sources;
-  for (uint32_t i = 0; i < request.fd_count; ++i) {
-    int source = sources[i];
-    if (source == request.fds[i].target || !is_target(plan, source)) continue;
-    int moved = fcntl(source, F_DUPFD_CLOEXEC, plan->max_target + 1);
-    if (moved < 0) fail(plan, failure_stage::context, context_step::descriptors);
-    close(source);
-    sources[i] = moved;
-  }
+  int* owner = plan->owner;
   for (uint32_t i = 0; i < request.fd_count; ++i) {
     int target = request.fds[i].target;
-    if (sources[i] != target && dup2(sources[i], target) != target)
+    int source = sources[i];
+    if (source != target) {
+      int occupant = owner[target];
+      if (occupant >= 0) {
+        int moved = fcntl(target, F_DUPFD_CLOEXEC, 0);
+        if (moved < 0) fail(plan, failure_stage::context, context_step::descriptors);
+        sources[occupant] = moved;
+        if (moved < plan->owner_size) owner[moved] = occupant;
+        owner[target] = -1;
+      }
+      if (dup2(source, target) != target) fail(plan, failure_stage::context, context_step::descriptors);
+      close(source);
+      if (source < plan->owner_size) owner[source] = -1;
+    }
+    // dup2 leaves the target without FD_CLOEXEC; a source already at its
+    // number still has the one every received descriptor gets.
+    bool cloexec = request.fds[i].flags & wire::fd_cloexec;
+    if ((source == target || cloexec) && fcntl(target, F_SETFD, cloexec ? FD_CLOEXEC : 0) != 0)
       fail(plan, failure_stage::context, context_step::descriptors);
-    int flags = (request.fds[i].flags & wire::fd_cloexec) ? FD_CLOEXEC : 0;
-    if (fcntl(target, F_SETFD, flags) != 0) fail(plan, failure_stage::context, context_step::descriptors);
   }
   unsigned next = 0;
   for (size_t i = 0; i < plan->target_count; ++i) {
@@ -456,17 +457,27 @@ bool spawn_for_request(const wire::spawn_request& request, int* received, size_t
     return false;
   }
   size_t target_count = request.fd_count;
+  int highest = 2;
+  for (size_t i = 0; i < target_count; ++i) {
+    if (request.fds[i].target > highest) highest = request.fds[i].target;
+    if (received[wire::kFirstTableFd + i] > highest) highest = received[wire::kFirstTableFd + i];
+  }
+  int owner_size = highest + 1;
   int* targets = static_cast<int*>(malloc((target_count + 1) * sizeof(int)));
   int* sources = static_cast<int*>(malloc((target_count + 1) * sizeof(int)));
-  if (!targets || !sources) {
+  int* owner = static_cast<int*>(malloc(static_cast<size_t>(owner_size) * sizeof(int)));
+  if (!targets || !sources || !owner) {
     free(targets);
     free(sources);
+    free(owner);
     reply->error = ENOMEM;
     return false;
   }
+  for (int fd = 0; fd < owner_size; ++fd) owner[fd] = -1;
   for (size_t i = 0; i < target_count; ++i) {
     targets[i] = request.fds[i].target;
     sources[i] = received[wire::kFirstTableFd + i];
+    owner[sources[i]] = static_cast<int>(i);
   }
   if (target_count > 64) qsort(targets, target_count, sizeof(int), compare_ints);
   insertion_sort_unique(targets, &target_count);
@@ -475,6 +486,8 @@ bool spawn_for_request(const wire::spawn_request& request, int* received, size_t
   plan.request = &request;
   plan.received = received;
   plan.sources = sources;
+  plan.owner = owner;
+  plan.owner_size = owner_size;
   plan.sorted_targets = targets;
   plan.target_count = target_count;
   plan.max_target = target_count ? targets[target_count - 1] : 2;
@@ -508,6 +521,7 @@ bool spawn_for_request(const wire::spawn_request& request, int* received, size_t
   sigprocmask(SIG_SETMASK, &previous, nullptr);
   free(targets);
   free(sources);
+  free(owner);
   if (child < 0) {
     reply->error = clone_error;
     return false;

@@ -95,11 +95,12 @@ bool descriptor_list::add(int fd) {
   return true;
 }
 
-bool descriptor_list::capture_inheritable() {
+descriptor_list::scan_result descriptor_list::capture_inheritable(uint32_t max_open) {
   int directory = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (directory < 0) return false;
+  if (directory < 0) return scan_result::failed;
   alignas(8) char buffer[4096];
   bool ok = true;
+  uint32_t open_count = 0;
   for (;;) {
     long got = syscall(SYS_getdents64, directory, buffer, sizeof buffer);
     if (got < 0 && errno == EINTR) continue;
@@ -113,6 +114,10 @@ bool descriptor_list::capture_inheritable() {
       if (entry->d_name[0] < '0' || entry->d_name[0] > '9') continue;
       int fd = atoi(entry->d_name);
       if (fd == directory) continue;
+      if (++open_count > max_open) {
+        close(directory);
+        return scan_result::too_many;
+      }
       int flags = fcntl(fd, F_GETFD);
       if (flags < 0 || (flags & FD_CLOEXEC)) continue;
       if (count_ == capacity_ && !grow()) {
@@ -126,7 +131,7 @@ bool descriptor_list::capture_inheritable() {
     if (!ok) break;
   }
   close(directory);
-  return ok;
+  return ok ? scan_result::ok : scan_result::failed;
 }
 
 static void read_umask() {

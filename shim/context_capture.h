@@ -20,8 +20,12 @@ class descriptor_list {
   descriptor_list(const descriptor_list&) = delete;
   descriptor_list& operator=(const descriptor_list&) = delete;
 
-  // Scans /proc/self/fd; false when it cannot (no /proc, out of descriptors).
-  bool capture_inheritable();
+  enum class scan_result { ok, failed, too_many };
+  // Scans /proc/self/fd: failed when it cannot (no /proc, out of
+  // descriptors), too_many when the process has more than max_open open
+  // descriptors (then passing them to a helper costs more than a native
+  // spawn, which only shares the table).
+  scan_result capture_inheritable(uint32_t max_open);
   // Adds fd (if open and not yet listed) with its current close-on-exec flag.
   bool add(int fd);
 

@@ -229,6 +229,23 @@ def test_privilege_drop(a):
         raise Failure(f"expected helper route and a replaced helper in the log: {text}")
 
 
+def test_many_descriptors(a):
+    lib = os.path.join(a.build, "lib", "forkless", "libforkless.so")
+    driver = os.path.join(a.build, "tests", "tooling", "tooling_many_fds")
+    for count, route in ((200, "route=helper"), (600, "route=native reason=fallback_many_descriptors")):
+        native = run([driver, str(count)], check_status=0)
+        log = os.path.join(a.work, f"fds-{count}.log")
+        forkless = run([driver, str(count)], env=clean_env(LD_PRELOAD=lib, FORKLESS_MODE="auto", FORKLESS_LOG="1",
+                                                          FORKLESS_LOG_FILE=log), check_status=0)
+        if native.stdout != forkless.stdout:
+            raise Failure(f"{count} descriptors: native {native.stdout!r}, forkless {forkless.stdout!r}")
+        if int(native.stdout.split()[-1]) < count:
+            raise Failure(f"{count} descriptors: the child saw only {native.stdout.split()[-1]}")
+        calls = [l for l in log_lines(log) if "api=system" in l and " summary=" not in l]
+        if len(calls) != 1 or route not in calls[0]:
+            raise Failure(f"{count} descriptors: expected {route}: {calls}")
+
+
 TESTS = {
     "launcher-options": test_launcher_options,
     "install-tree": test_install_tree,
@@ -236,6 +253,7 @@ TESTS = {
     "diagnostics": test_diagnostics,
     "exec-self": test_exec_self,
     "privilege-drop": test_privilege_drop,
+    "many-descriptors": test_many_descriptors,
 }
 
 
