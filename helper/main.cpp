@@ -60,10 +60,17 @@ int parse_channel(int argc, char** argv) {
 }
 
 void isolate_self() {
-  struct sigaction ignore {};
-  ignore.sa_handler = SIG_IGN;
-  for (int signal = 1; signal <= 64; ++signal)
-    if (helper::helper_ignored_signals() & (uint64_t{1} << (signal - 1))) sigaction(signal, &ignore, nullptr);
+  // Every disposition is set here, not by the shim's spawn (that would cost
+  // the starting program 64 calls while it waits): an ignored signal the
+  // program passed down would otherwise stay ignored in the helper, and so
+  // in children whose caller no longer ignores it.
+  struct sigaction action {};
+  for (int signal = 1; signal <= 64; ++signal) {
+    if (signal == SIGKILL || signal == SIGSTOP || (signal >= 32 && signal < SIGRTMIN)) continue;
+    bool ignore = helper::helper_ignored_signals() & (uint64_t{1} << (signal - 1));
+    action.sa_handler = ignore ? SIG_IGN : SIG_DFL;
+    sigaction(signal, &action, nullptr);
+  }
   int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
   for (int fd = 0; fd <= 2; ++fd) {
     if (null_fd >= 0 && null_fd != fd) dup2(null_fd, fd);

@@ -110,10 +110,10 @@ void capture_identity(helper_identity* identity) {
   memset(identity, 0, sizeof *identity);
   capture_cheap(identity);
   identity->costly_generation = identity_generation.load(std::memory_order_acquire);
-  capture_costly(identity);
+  identity->costly_known = false;
 }
 
-bool identity_matches(const helper_identity& helper, const char** what) {
+bool identity_matches(helper_identity& helper, const char** what) {
   helper_identity now;
   memset(&now, 0, sizeof now);
   capture_cheap(&now);
@@ -137,6 +137,16 @@ bool identity_matches(const helper_identity& helper, const char** what) {
     cache.generation = generation;
   }
   const helper_identity& costly = cache.values;
+  if (!helper.costly_known) {
+    // Nothing that changes the costly part went through the shim since the
+    // helper started: what this thread reads now is what the helper got.
+    if (generation != helper.costly_generation) return !differs("namespaces_unknown", true);
+    memcpy(helper.namespace_inodes, costly.namespace_inodes, sizeof helper.namespace_inodes);
+    helper.seccomp_filters = costly.seccomp_filters;
+    helper.lsm_label_hash = costly.lsm_label_hash;
+    helper.costly_known = true;
+    return true;
+  }
   return !(differs("namespaces", memcmp(costly.namespace_inodes, helper.namespace_inodes,
                                         sizeof costly.namespace_inodes)) ||
            differs("seccomp_filters", costly.seccomp_filters != helper.seccomp_filters) ||

@@ -34,8 +34,11 @@ struct helper_identity {
   dev_t root_device;
   ino_t root_inode;
   uint64_t cgroup_hash;
-  // The costly part, valid for costly_generation.
+  // The costly part, read at the first comparison (not at start: starting a
+  // helper before main must stay cheap), which is exact as long as the
+  // generation has not moved since the start.
   unsigned costly_generation;
+  bool costly_known;
   uint64_t namespace_inodes[kNamespaceKinds];
   int seccomp_filters;
   uint64_t lsm_label_hash;
@@ -44,12 +47,12 @@ struct helper_identity {
 // Bumped by the interposers of calls that can change the costly part.
 extern std::atomic<unsigned> identity_generation;
 
-// Reads the calling thread's identity, the costly part included.
+// Reads the calling thread's identity, the costly part left for later.
 void capture_identity(helper_identity* identity);
 
 // True when a helper started with `helper` serves the calling thread exactly.
-// Refreshes the costly part of `helper`'s comparison only when the
-// generation moved. `what` receives a short name of the first difference.
-bool identity_matches(const helper_identity& helper, const char** what);
+// Fills in the helper's costly part at the first comparison. `what`
+// receives a short name of the first difference.
+bool identity_matches(helper_identity& helper, const char** what);
 
 }  // namespace forkless

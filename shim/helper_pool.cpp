@@ -18,7 +18,8 @@
 //  - Starting a helper uses libc's posix_spawn (CLONE_VM|CLONE_VFORK), so it
 //    costs the same whatever the caller's size; the helper program is exec'd
 //    with an empty environment (it must not load this library) and only the
-//    channel, /dev/null on 0-2, in its own process group, signals default.
+//    channel, /dev/null on 0-2, in its own process group, no signal blocked
+//    (it resets every disposition itself).
 //  - The pool lock is never held while talking to a helper; a helper is lent
 //    to one call at a time.
 #include "helper_pool.h"
@@ -209,13 +210,12 @@ bool start_helper(helper_slot* slot, const char** reason) {
   posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
   posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
   posix_spawn_file_actions_addclosefrom_np(&actions, kChannelInHelper + 1);
-  sigset_t none, all;
+  // The helper resets its own signal dispositions (off this thread's path).
+  sigset_t none;
   sigemptyset(&none);
-  sigfillset(&all);
   posix_spawnattr_setsigmask(&attributes, &none);
-  posix_spawnattr_setsigdefault(&attributes, &all);
   posix_spawnattr_setpgroup(&attributes, 0);
-  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP);
   char channel_argument[] = "--channel=3";
   char name[] = "forkless-helper";
   char* argv[] = {name, channel_argument, nullptr};
