@@ -223,14 +223,11 @@ void close_pipe(int status_pipe[2]) {
 }
 
 spawn_result spawn_via_helper_unsaved(const spawn_plan& plan) {
+  // The helper is taken only once the descriptor table is known to be
+  // small enough to pass (a process with many goes native at once).
   helper_lease lease;
-  const char* reason = nullptr;
-  if (!acquire_helper(&lease, &reason)) return fallback(reason);
-  int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (cwd < 0) {
-    release_helper(&lease, false);
-    return fallback("cwd_unavailable");
-  }
+  bool leased = false;
+  int cwd = -1;
   const char* failure = nullptr;
   int send_error = 0;
   exchange_outcome outcome;
@@ -250,6 +247,19 @@ spawn_result spawn_via_helper_unsaved(const spawn_plan& plan) {
       close_pipe(status_pipe);
       failure = scan == descriptor_list::scan_result::too_many ? "many_descriptors" : "descriptor_scan_failed";
       break;
+    }
+    if (!leased) {
+      if (!acquire_helper(&lease, &failure)) {
+        close_pipe(status_pipe);
+        return fallback(failure);
+      }
+      leased = true;
+      cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+      if (cwd < 0) {
+        close_pipe(status_pipe);
+        failure = "cwd_unavailable";
+        break;
+      }
     }
     wire::spawn_request request;
     build_request(plan, table, &request);
@@ -273,9 +283,9 @@ spawn_result spawn_via_helper_unsaved(const spawn_plan& plan) {
     failure = nullptr;
     break;
   }
-  close(cwd);
+  if (cwd >= 0) close(cwd);
   if (failure) {
-    release_helper(&lease, false);
+    if (leased) release_helper(&lease, false);
     return fallback(failure);
   }
   // A helper whose channel failed, or that refused a request (a credential

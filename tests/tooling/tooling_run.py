@@ -247,6 +247,25 @@ def test_many_descriptors(a):
             raise Failure(f"{count} descriptors: expected {route}: {calls}")
 
 
+def test_namespace_drift(a):
+    lib = os.path.join(a.build, "lib", "forkless", "libforkless.so")
+    driver = os.path.join(a.build, "tests", "tooling", "tooling_namespace_drift")
+    native = run([driver])
+    if native.returncode == SKIP:
+        print(native.stdout.strip())
+        sys.exit(SKIP)
+    log = os.path.join(a.work, "drift.log")
+    forkless = run([driver], env=clean_env(LD_PRELOAD=lib, FORKLESS_MODE="auto", FORKLESS_LOG="1", FORKLESS_LOG_FILE=log))
+    lines = native.stdout.splitlines()
+    if native.returncode != 0 or len(lines) != 2 or lines[1] != "after: forkless-drift-test":
+        raise Failure(f"native run: {native.returncode} {native.stdout!r}")
+    if forkless.returncode != 0 or forkless.stdout != native.stdout:
+        raise Failure(f"under forkless: {forkless.stdout!r}, natively {native.stdout!r}")
+    text = "\n".join(log_lines(log))
+    if text.count("api=popen route=helper reason=") != 2 or "note=helper_replaced drift=namespaces" not in text:
+        raise Failure(f"expected two helper spawns and a helper replaced for the namespace: {text}")
+
+
 TESTS = {
     "launcher-options": test_launcher_options,
     "install-tree": test_install_tree,
@@ -255,6 +274,7 @@ TESTS = {
     "exec-self": test_exec_self,
     "privilege-drop": test_privilege_drop,
     "many-descriptors": test_many_descriptors,
+    "namespace-drift": test_namespace_drift,
 }
 
 
