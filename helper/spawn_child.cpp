@@ -153,6 +153,22 @@ void apply_dispositions(child_plan* plan) {
     action.sa_handler = want_ignored ? SIG_IGN : SIG_DFL;
     if (sigaction(signal, &action, nullptr) != 0) fail(plan, failure_stage::context, context_step::signals);
   }
+  // glibc's own signals (SIGCANCEL 32, SIGSETXID 33) always have handlers in
+  // the caller, and glibc's spawn child sets such "internal" signals to
+  // SIG_IGN rather than SIG_DFL, unless SETSIGDEF names them; the exec'd
+  // program then starts with them ignored. glibc's sigaction refuses these
+  // numbers, so the raw call.
+  for (int signal = 32; signal <= 33; ++signal) {
+    uint64_t bit = uint64_t{1} << (signal - 1);
+    struct {
+      void* handler;
+      unsigned long flags;
+      void* restorer;
+      uint64_t mask;
+    } action{(defaults & bit) ? reinterpret_cast<void*>(SIG_DFL) : reinterpret_cast<void*>(SIG_IGN), 0, nullptr, 0};
+    if (syscall(SYS_rt_sigaction, signal, &action, nullptr, sizeof(uint64_t)) != 0)
+      fail(plan, failure_stage::context, context_step::signals);
+  }
 }
 
 void place_descriptors(child_plan* plan) {

@@ -15,11 +15,13 @@
 //    calls: pids are kept in a lock-free table the wait interposers consult
 //    (they may run in signal handlers). A retired helper stays hidden until
 //    it is reaped.
-//  - Starting a helper uses libc's posix_spawn (CLONE_VM|CLONE_VFORK), so it
-//    costs the same whatever the caller's size; the helper program is exec'd
-//    with an empty environment (it must not load this library) and only the
-//    channel, /dev/null on 0-2, in its own process group, no signal blocked
-//    (it resets every disposition itself).
+//  - Starting a helper clones it with CLONE_VM (helper_launch.h), so it
+//    costs the same whatever the caller's size and the caller does not wait
+//    for its exec; the helper program is exec'd with an empty environment (it
+//    must not load this library) and only the channel, /dev/null on 0-2, in
+//    its own process group, no signal blocked (it resets every disposition
+//    itself). A launch stack whose helper never said hello is left mapped
+//    (64 KiB), since that helper may still be running on it.
 //  - The pool lock is never held while talking to a helper; a helper is lent
 //    to one call at a time.
 #include "helper_pool.h"
@@ -34,7 +36,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
-#include <spawn.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -44,6 +45,7 @@
 #include "config.h"
 #include "diagnostics.h"
 #include "helper_identity.h"
+#include "helper_launch.h"
 #include "protocol.h"
 #include "real_libc.h"
 #include "wire_channel.h"
@@ -56,7 +58,6 @@ namespace forkless {
 namespace {
 
 constexpr int kHiddenCapacity = 256;
-constexpr int kChannelInHelper = 3;
 
 struct helper_slot {
   int channel;
@@ -65,6 +66,7 @@ struct helper_slot {
   pid_t pid;
   bool busy;
   bool greeted;
+  void* launch_memory;  // the launch stack, released once the helper said hello
   helper_identity identity;
 };
 
@@ -200,36 +202,25 @@ bool start_helper(helper_slot* slot, const char** reason) {
     return false;
   }
   capture_identity(&slot->identity);
-
-  posix_spawn_file_actions_t actions;
-  posix_spawnattr_t attributes;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawnattr_init(&attributes);
-  posix_spawn_file_actions_adddup2(&actions, pair[1], kChannelInHelper);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addclosefrom_np(&actions, kChannelInHelper + 1);
-  // The helper resets its own signal dispositions (off this thread's path).
-  sigset_t none;
-  sigemptyset(&none);
-  posix_spawnattr_setsigmask(&attributes, &none);
-  posix_spawnattr_setpgroup(&attributes, 0);
-  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP);
-  char channel_argument[] = "--channel=3";
-  char name[] = "forkless-helper";
-  char* argv[] = {name, channel_argument, nullptr};
-  char* envp[] = {nullptr};
-  pid_t pid = -1;
-  int error = real::posix_spawn(&pid, helper_path, &actions, &attributes, argv, envp);
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attributes);
+  // The helper's end also goes high, so that the launch never finds it on
+  // one of the numbers it rearranges (0-3).
+  int helper_end = fcntl(pair[1], F_DUPFD_CLOEXEC, high_descriptor_floor());
   close(pair[1]);
-  if (error != 0) {
+  if (helper_end < 0) {
+    close(channel);
+    *reason = "no_descriptor";
+    return false;
+  }
+  int error = 0;
+  void* launch_memory = nullptr;
+  pid_t pid = launch_helper_process(helper_path, helper_end, &error, &launch_memory);
+  close(helper_end);
+  if (pid < 0) {
     close(channel);
     *reason = "helper_spawn_failed";
     return false;
   }
+  slot->launch_memory = launch_memory;
   hide_pid(pid);
   struct stat st;
   fstat(channel, &st);
@@ -255,6 +246,11 @@ bool greet(helper_slot* slot) {
   }
   wire::release_message(&message);
   slot->greeted = ok;
+  if (ok) {
+    // The hello proves the exec: the launch stack is no longer in use.
+    release_launch_memory(slot->launch_memory);
+    slot->launch_memory = nullptr;
+  }
   return ok;
 }
 
