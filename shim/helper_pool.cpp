@@ -107,7 +107,7 @@ void reset_slot(helper_slot& slot) {
 
 bool channel_intact(const helper_slot& slot) {
   struct stat st;
-  return slot.channel >= 0 && fstat(slot.channel, &st) == 0 && S_ISSOCK(st.st_mode) &&
+  return slot.pid > 0 && slot.channel >= 0 && fstat(slot.channel, &st) == 0 && S_ISSOCK(st.st_mode) &&
          st.st_dev == slot.device && st.st_ino == slot.inode;
 }
 
@@ -156,6 +156,14 @@ void forget_all_after_fork() {
 
 void at_fork_child() { forget_all_after_fork(); }
 
+// The fork handler is registered with the first helper: until then a
+// forked child has nothing to forget (and a program that never spawns from
+// threads pays nothing for it at start).
+void register_fork_handler_once() {
+  static std::atomic<bool> registered{false};
+  if (!registered.exchange(true)) pthread_atfork(nullptr, nullptr, &at_fork_child);
+}
+
 int high_descriptor_floor() {
   rlimit limit{};
   if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return 900;
@@ -177,6 +185,7 @@ void locate_helper() {
 // Starts a helper from the calling thread's context into `slot` (not in the
 // table yet: the caller holds it reserved). Returns false with a reason.
 bool start_helper(helper_slot* slot, const char** reason) {
+  register_fork_handler_once();
   if (!helper_path[0] || access(helper_path, X_OK) != 0) {
     *reason = "no_helper_program";
     if (!helper_missing_noted) {
@@ -347,6 +356,7 @@ bool acquire_helper(helper_lease* lease, const char** reason) {
       return false;
     }
     if (free_slot >= 0) {
+      if (!helper_path[0]) locate_helper();
       helper_slot& slot = slots[free_slot];
       reset_slot(slot);
       slot.busy = true;
@@ -390,11 +400,10 @@ void release_helper(helper_lease* lease, bool broken) {
   *lease = helper_lease{};
 }
 
+// Kept to the minimum: every process that inherits the library runs this.
+// A zero slot is an empty one (pid 0, not busy), so the table is not touched.
 void helper_pool_at_load() {
   pool_owner = getpid();
-  for (helper_slot& slot : slots) reset_slot(slot);
-  locate_helper();
-  pthread_atfork(nullptr, nullptr, &at_fork_child);
   const settings& config = current_settings();
   if (!config.enabled || config.mode == spawn_mode::native) return;
   bool eager = config.start == helper_start::eager;
@@ -405,6 +414,7 @@ void helper_pool_at_load() {
     setenv("FORKLESS_HELPER_START", "lazy", 1);
   }
   if (!eager) return;
+  locate_helper();
   const char* reason = nullptr;
   helper_slot& slot = slots[0];
   if (!start_helper(&slot, &reason) && diagnostics_enabled()) {

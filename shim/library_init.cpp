@@ -15,7 +15,7 @@ __attribute__((constructor(101))) void library_loaded() {
   load_settings_from_environment();
   if (!current_settings().enabled) return;
   // A forked child summarises its own calls, not its parent's.
-  pthread_atfork(nullptr, nullptr, &reset_summary_counts);
+  if (diagnostics_enabled()) pthread_atfork(nullptr, nullptr, &reset_summary_counts);
   helper_pool_at_load();
 }
 
