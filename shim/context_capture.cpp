@@ -29,12 +29,6 @@ namespace {
 
 std::atomic<int> tracked_umask{-1};  // -1: not read yet
 
-uint64_t signal_bits(const sigset_t& set) {
-  uint64_t bits;
-  memcpy(&bits, &set, sizeof bits);  // glibc's sigset_t: signal n is bit n-1 of the first word
-  return bits;
-}
-
 uint64_t ignored_signals() {
   uint64_t ignored = 0;
   for (int signal = 1; signal <= 64; ++signal) {
@@ -155,6 +149,12 @@ static void read_umask() {
   umask(mask);
   int expected = -1;
   tracked_umask.compare_exchange_strong(expected, static_cast<int>(mask));
+}
+
+uint64_t signal_bits(const sigset_t& set) {
+  uint64_t bits;
+  memcpy(&bits, &set, sizeof bits);
+  return bits;
 }
 
 void note_umask(mode_t mask) { tracked_umask.store(static_cast<int>(mask & 0777)); }

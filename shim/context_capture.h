@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <csignal>
 #include <sys/types.h>
 
 #include "spawn_request.h"
@@ -44,6 +45,10 @@ class descriptor_list {
   uint32_t count_ = 0;
   uint32_t capacity_ = kInline;
 };
+
+// A signal set in the wire's terms: bit n-1 is signal n (glibc's sigset_t
+// holds signals 1-64 in its first word).
+uint64_t signal_bits(const sigset_t& set);
 
 // Fills everything of process_context from the calling thread.
 void capture_context(wire::process_context* context);

@@ -20,6 +20,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "context_capture.h"
 #include "real_libc.h"
 #include "spawn_file_actions.h"
 
@@ -30,12 +31,6 @@ constexpr const char* kDefaultSearchPath = "/bin:/usr/bin";  // glibc's CS_PATH
 constexpr uint32_t kInlineActionFds = 32;
 // glibc's internal signals, SIGCANCEL (32) and SIGSETXID (33).
 constexpr uint64_t kInternalSignals = uint64_t{3} << 31;
-
-uint64_t signal_bits(const sigset_t& set) {
-  uint64_t bits;
-  memcpy(&bits, &set, sizeof bits);
-  return bits;
-}
 
 bool names_existing_descriptor(const wire::file_action& action) {
   switch (static_cast<wire::file_action_kind>(action.kind)) {

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cancellable_wait.h"
+#include "context_capture.h"
 #include "helper_spawn.h"
 #include "real_libc.h"
 
@@ -50,12 +51,6 @@ void on_cancel(void* argument) {
   restore_interrupts();
 }
 
-uint64_t bits_of(const sigset_t& set) {
-  uint64_t bits;
-  memcpy(&bits, &set, sizeof bits);
-  return bits;
-}
-
 }  // namespace
 
 int system_via_helper(const char* line, call_report* report) {
@@ -77,8 +72,8 @@ int system_via_helper(const char* line, call_report* report) {
   plan.argv = argv;
   plan.envp = environ;
   plan.attributes.flags = wire::attr_setsigdef | wire::attr_setsigmask;
-  plan.attributes.signal_default = bits_of(reset);
-  plan.attributes.signal_mask = bits_of(previous);
+  plan.attributes.signal_default = signal_bits(reset);
+  plan.attributes.signal_mask = signal_bits(previous);
   spawn_result result = spawn_via_helper(plan);
   report_result(result, report);
 
