@@ -24,7 +24,6 @@ struct call_record {
   pid_t child = -1;
   const char* argv0 = nullptr;
   const char* site = nullptr; // fork: the matched call site, else nullptr
-  const void* caller = nullptr; // return address of the interposed call, for backtraces
 };
 
 bool diagnostics_enabled();

@@ -326,6 +326,19 @@ void report_result(const spawn_result& result, call_report* report) {
   report->reason = text;
 }
 
+void log_spawn_call(api_kind api, const route_decision& route, const call_report& report, long started_us,
+                    const char* argv0, pid_t child) {
+  call_record record{};
+  record.api = api;
+  record.route = report.via_helper ? route.route : route_kind::native;
+  record.reason = !report.reason || (report.via_helper && report.reason[0] == '-') ? route.reason : report.reason;
+  record.threads = route.threads;
+  record.us = monotonic_us() - started_us;
+  record.child = child;
+  record.argv0 = argv0;
+  log_call(record);
+}
+
 // The exchange is the shim's own work: the caller's errno is as it was.
 spawn_result spawn_via_helper(const spawn_plan& plan) {
   int saved = errno;

@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include "diagnostics.h"
+#include "route.h"
 
 #include "spawn_request.h"
 
@@ -47,5 +48,10 @@ struct call_report {
 
 // Fills report from a result (reason "fallback_<why>" when it fell back).
 void report_result(const spawn_result& result, call_report* report);
+
+// The diagnostics line of a spawning call, from its route and report: the
+// route's reason unless the report has its own (a fallback, a spawn error).
+void log_spawn_call(api_kind api, const route_decision& route, const call_report& report, long started_us,
+                    const char* argv0, pid_t child);
 
 }  // namespace forkless

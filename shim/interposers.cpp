@@ -19,35 +19,6 @@
 
 using namespace forkless;
 
-namespace {
-
-void log_spawn(api_kind api, const route_decision& route, const call_report& report, long started,
-               const char* argv0) {
-  call_record record{};
-  record.api = api;
-  record.route = report.via_helper ? route.route : route_kind::native;
-  record.reason = report.via_helper ? (report.reason && report.reason[0] != '-' ? report.reason : route.reason)
-                                    : report.reason;
-  record.threads = route.threads;
-  record.us = monotonic_us() - started;
-  record.child = report.child;
-  record.argv0 = argv0;
-  record.caller = __builtin_return_address(0);
-  log_call(record);
-}
-
-void log_native(api_kind api, const route_decision& route, long started, const char* argv0) {
-  call_record record{};
-  record.api = api;
-  record.route = route_kind::native;
-  record.reason = route.reason;
-  record.threads = route.threads;
-  record.us = monotonic_us() - started;
-  record.argv0 = argv0;
-  log_call(record);
-}
-
-}  // namespace
 
 #pragma GCC visibility push(default)
 extern "C" {
@@ -64,7 +35,7 @@ int system(const char* line) {
   if (route.route != route_kind::helper) {
     int status = real::system(line);
     scope.keep_errno();
-    log_native(api_kind::system, route, started, "sh");
+    log_spawn_call(api_kind::system, route, call_report{false, route.reason, -1}, started, "sh", -1);
     return status;
   }
   call_report report;
@@ -76,7 +47,7 @@ int system(const char* line) {
     status = system_via_helper(line, &report);
   }
   scope.keep_errno();
-  log_spawn(api_kind::system, route, report, started, "sh");
+  log_spawn_call(api_kind::system, route, report, started, "sh", report.child);
   return status;
 }
 
@@ -92,13 +63,13 @@ FILE* popen(const char* command, const char* mode) {
   if (route.route != route_kind::helper) {
     FILE* stream = real::popen(command, mode);
     scope.keep_errno();
-    log_native(api_kind::popen, route, started, "sh");
+    log_spawn_call(api_kind::popen, route, call_report{false, route.reason, -1}, started, "sh", -1);
     return stream;
   }
   call_report report;
   FILE* stream = popen_via_helper(command, mode, &report);
   scope.keep_errno();
-  log_spawn(api_kind::popen, route, report, started, "sh");
+  log_spawn_call(api_kind::popen, route, report, started, "sh", report.child);
   return stream;
 }
 

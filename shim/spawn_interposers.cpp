@@ -24,7 +24,7 @@ namespace {
 
 using wire::file_action_kind;
 
-int spawn_entry(api_kind api, const spawn_call& call, const void* caller) {
+int spawn_entry(api_kind api, const spawn_call& call) {
   shim_scope scope;
   if (scope.pass_through()) {
     int result = posix_spawn_natively(call);
@@ -43,16 +43,7 @@ int spawn_entry(api_kind api, const spawn_call& call, const void* caller) {
   }
   if (!report.via_helper) scope.keep_errno();  // libc made the call: its errno stands
 
-  call_record record{};
-  record.api = api;
-  record.route = report.via_helper ? route_kind::helper : route_kind::native;
-  record.reason = report.via_helper && report.reason[0] == '-' ? route.reason : report.reason;
-  record.threads = route.threads;
-  record.us = monotonic_us() - started;
-  record.child = result == 0 && call.pid ? *call.pid : report.child;
-  record.argv0 = call.file;
-  record.caller = caller;
-  log_call(record);
+  log_spawn_call(api, route, report, started, call.file, result == 0 && call.pid ? *call.pid : report.child);
   return result;
 }
 
@@ -75,14 +66,12 @@ extern "C" {
 
 int posix_spawn(pid_t* pid, const char* path, const posix_spawn_file_actions_t* file_actions,
                 const posix_spawnattr_t* attributes, char* const argv[], char* const envp[]) {
-  return spawn_entry(api_kind::posix_spawn, spawn_call{pid, path, file_actions, attributes, argv, envp, false},
-                     __builtin_return_address(0));
+  return spawn_entry(api_kind::posix_spawn, spawn_call{pid, path, file_actions, attributes, argv, envp, false});
 }
 
 int posix_spawnp(pid_t* pid, const char* file, const posix_spawn_file_actions_t* file_actions,
                  const posix_spawnattr_t* attributes, char* const argv[], char* const envp[]) {
-  return spawn_entry(api_kind::posix_spawnp, spawn_call{pid, file, file_actions, attributes, argv, envp, true},
-                     __builtin_return_address(0));
+  return spawn_entry(api_kind::posix_spawnp, spawn_call{pid, file, file_actions, attributes, argv, envp, true});
 }
 
 int posix_spawn_file_actions_init(posix_spawn_file_actions_t* object) {

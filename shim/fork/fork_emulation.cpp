@@ -54,7 +54,6 @@ struct fork_call {
   const char* reason;
   int threads;
   long started_us;
-  void* caller;
   char site[kSiteNameMax];
 };
 
@@ -127,7 +126,6 @@ void log_fork(route_kind route, pid_t child, const char* argv0) {
   record.child = child;
   record.argv0 = argv0;
   record.site = call.site[0] != '\0' ? call.site : nullptr;
-  record.caller = call.caller;
   log_call(record);
 }
 
@@ -151,7 +149,6 @@ extern "C" int forkless_fork_prepare(void* return_address, uintptr_t entry_sp, i
   call.learn_slot = -1;
   call.reason = "-";
   call.threads = -1;
-  call.caller = return_address;
   call.site[0] = '\0';
   call.started_us = monotonic_us();
   call.log = true;
@@ -236,7 +233,6 @@ extern "C" pid_t forkless_fork_without_emulation(int kind) {
   call.learn_slot = -1;
   call.reason = "unsupported_arch";
   call.threads = -1;
-  call.caller = __builtin_return_address(0);
   call.site[0] = '\0';
   call.started_us = monotonic_us();
   call.log = true;
