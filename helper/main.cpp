@@ -87,7 +87,7 @@ void send_reply(int channel, const wire::spawn_reply& reply) {
 }
 
 void reply_error(int channel, int error) {
-  send_reply(channel, wire::spawn_reply{0, error, static_cast<int32_t>(wire::failure_stage::request), 0});
+  send_reply(channel, wire::spawn_reply{error, static_cast<int32_t>(wire::context_step::none)});
 }
 
 }  // namespace
@@ -142,8 +142,7 @@ int main(int argc, char** argv) {
     if (!helper::caller_credentials_match(caller, request.context.caller_tid) ||
         !helper::read_caller_rlimits(caller, &request.context)) {
       wire::release_message(&message);
-      send_reply(channel, wire::spawn_reply{0, EPERM, static_cast<int32_t>(wire::failure_stage::request),
-                                            static_cast<int32_t>(wire::context_step::credentials)});
+      send_reply(channel, wire::spawn_reply{EPERM, static_cast<int32_t>(wire::context_step::credentials)});
       continue;
     }
     wire::spawn_reply reply;

@@ -31,7 +31,7 @@
 namespace forkless::wire {
 
 inline constexpr uint32_t kMagic = 0x464b4c53;  // "FKLS"
-inline constexpr uint16_t kVersion = 1;
+inline constexpr uint16_t kVersion = 2;
 inline constexpr size_t kMaxRecordBytes = 60 * 1024;
 inline constexpr size_t kMaxRecordFds = 250;
 // Bounds the helper enforces on what it accepts (the kernel's own limits are
@@ -59,18 +59,15 @@ struct hello_payload {
   int32_t reserved;
 };
 
-// Where a spawn failed. The shim decides from this what the caller sees.
+// Where a child failed (status_record.stage). The shim decides from this
+// what the caller sees.
 enum class failure_stage : int32_t {
-  none = 0,
   // The helper could not reproduce the caller's context (a limit it may not
   // raise, a priority it may not take, ...). The shim falls back to libc.
   context = 1,
   // A file action, an attribute or the exec itself failed: this is the error
   // libc would report, returned to the caller as is.
   spawn = 2,
-  // The request was malformed or the helper ran out of resources before a
-  // child existed. The shim falls back to libc.
-  request = 3,
 };
 
 // What a failed child writes to the status pipe after its pid.
@@ -80,12 +77,11 @@ struct status_record {
   int32_t detail;  // context_step
 };
 
-// Sent on the channel only when the helper created no child.
+// Sent on the channel only when the helper created no child (it refused
+// the request, or clone failed): the shim then makes the native call.
 struct spawn_reply {
-  int32_t child_pid;   // > 0 when a child was created (even if it then failed)
-  int32_t error;       // errno value, 0 on success
-  int32_t stage;       // failure_stage
-  int32_t detail;      // which context step failed (context_step), for diagnostics
+  int32_t error;   // errno value
+  int32_t detail;  // context_step::credentials when the caller's privileges differ, else none
 };
 
 enum class context_step : int32_t {

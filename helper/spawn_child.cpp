@@ -467,7 +467,7 @@ bool prepare_child_stack() {
 
 bool spawn_for_request(const wire::spawn_request& request, int* received, size_t received_count,
                        const helper_baseline& baseline, int channel, wire::spawn_reply* reply) {
-  *reply = wire::spawn_reply{0, 0, static_cast<int32_t>(failure_stage::request), 0};
+  *reply = wire::spawn_reply{0, static_cast<int32_t>(context_step::none)};
   if (!child_stack_base || received_count != size_t{request.fd_count} + wire::kFirstTableFd) {
     reply->error = child_stack_base ? EPROTO : ENOMEM;
     return false;

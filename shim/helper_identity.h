@@ -8,9 +8,10 @@
 // mode, session, root, cgroup) are read on every call (a few microseconds).
 // Namespaces, the seccomp filter count and the LSM label are costly to read
 // (procfs walks, ~30 us), so each thread reads them once per generation and
-// compares its cached copy; the shim interposes unshare, setns, prctl
-// (seccomp, no_new_privs) and syscall (SYS_seccomp, SYS_unshare, SYS_setns)
-// and bumps identity_generation, so a change made through them is seen. A raw syscall that changes them is not seen (limit,
+// compares its cached copy; the shim interposes unshare, setns and prctl
+// (seccomp, no_new_privs) and bumps identity_generation, so a change made
+// through them is seen. Privileges (ids, groups, capabilities, seccomp
+// filters) are also checked by the helper itself on every spawn. A raw syscall that changes them is not seen (limit,
 // documented in the README).
 #pragma once
 
