@@ -73,6 +73,9 @@ struct helper_slot {
 pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 pthread_cond_t pool_available = PTHREAD_COND_INITIALIZER;
 helper_slot slots[kMaxHelpersLimit];
+// The process whose helpers the slots hold: set by the first helper start
+// (not at load, so that a child forked before any helper existed can still
+// start its own), and by the fork handler in a forked child.
 pid_t pool_owner = 0;
 char helper_path[PATH_MAX];
 bool helper_missing_noted = false;
@@ -287,9 +290,12 @@ void forget_helper_pid(pid_t pid) {
 bool acquire_helper(helper_lease* lease, const char** reason) {
   const settings& config = current_settings();
   pthread_mutex_lock(&pool_lock);
-  if (pool_owner != getpid()) {
-    // A child made without fork() (raw clone or vfork): it may share our
-    // memory, so the pool is left exactly as it is and the call goes native.
+  pid_t self = getpid();
+  if (pool_owner == 0) pool_owner = self;
+  if (pool_owner != self) {
+    // A child made without fork() (raw clone or vfork) after helpers were
+    // started: it may share our memory, so the pool is left exactly as it
+    // is and the call goes native.
     pthread_mutex_unlock(&pool_lock);
     *reason = "foreign_process";
     return false;
@@ -403,7 +409,6 @@ void release_helper(helper_lease* lease, bool broken) {
 // Kept to the minimum: every process that inherits the library runs this.
 // A zero slot is an empty one (pid 0, not busy), so the table is not touched.
 void helper_pool_at_load() {
-  pool_owner = getpid();
   const settings& config = current_settings();
   if (!config.enabled || config.mode == spawn_mode::native) return;
   bool eager = config.start == helper_start::eager;
@@ -414,6 +419,7 @@ void helper_pool_at_load() {
     setenv("FORKLESS_HELPER_START", "lazy", 1);
   }
   if (!eager) return;
+  pool_owner = getpid();
   locate_helper();
   const char* reason = nullptr;
   helper_slot& slot = slots[0];

@@ -226,7 +226,10 @@ def test_php_client(r):
 
 def run_fault(r, mode, preload):
     extra = ["--expect-helper"] if preload else []
-    proc = r.run([r.tool("e2e_fault_driver"), mode] + extra, preload, cwd=r.fresh_dir("cwd"))
+    # prefork: no helper may exist before the fork, as in a descendant of a
+    # program run under forkless-run
+    env = {"FORKLESS_HELPER_START": "lazy"} if mode == "prefork" else None
+    proc = r.run([r.tool("e2e_fault_driver"), mode] + extra, preload, cwd=r.fresh_dir("cwd"), extra_env=env)
     out = proc.stdout.decode(errors="replace")
     if proc.returncode != 0:
         print(out, proc.stderr.decode(errors="replace"))
@@ -246,6 +249,11 @@ def test_fault(r, mode):
         m = re.search(r"^info: daemon_pid=(\d+)$", out, re.M)
         if not m:
             raise Failure("fault_driver printed no daemon pid")
+        r.require_routes("system", "popen", pid=m.group(1))
+    if mode == "prefork":
+        m = re.search(r"^info: worker_pid=(\d+)$", out, re.M)
+        if not m:
+            raise Failure("fault_driver printed no worker pid")
         r.require_routes("system", "popen", pid=m.group(1))
 
 

@@ -20,6 +20,9 @@
 //                 no zombie child and no leaked descriptor
 //   daemonize     fork, setsid, fork: the grandchild runs system()/popen()
 //                 with threads running; the output it relays must be right
+//   prefork       fork a worker before any spawn (the runner starts helpers
+//                 lazily): the worker's system()/popen() still reach a helper
+//                 of its own, and the parent's afterwards one of the parent's
 //   outlive       spawn once, print "info: helpers=PID,..." and exit
 //                 (the runner checks those helpers are gone within 2 s)
 //   outlive-kill  the same, then wait to be SIGKILLed by the runner
@@ -329,7 +332,8 @@ const char kDaemonExpected[] =
     "system.exit=4\n"
     "popen=[popen-in-daemon\n] pclose.exit=0\n";
 
-void daemon_grandchild(int out_fd) {
+// Relays what system() and popen() gave it through out_fd, then exits.
+void spawn_and_relay(int out_fd) {
   dup2(out_fd, 1);
   close(out_fd);
   e2e::BusyThreads busy(2);
@@ -361,7 +365,7 @@ void mode_daemonize() {
     pid_t grandchild = fork();
     if (grandchild == 0) {
       close(info[1]);
-      daemon_grandchild(p[1]);
+      spawn_and_relay(p[1]);
     }
     dprintf(info[1], "%d", grandchild);
     _exit(grandchild > 0 ? 0 : 1);
@@ -379,6 +383,27 @@ void mode_daemonize() {
   fclose(relay);
   check(got == kDaemonExpected, "daemon relayed [%s]", got.c_str());
   expect_system("exit 3", 3);
+}
+
+void mode_prefork() {
+  int p[2];
+  if (pipe(p) != 0) return check(false, "pipe");
+  fflush(stdout);
+  pid_t worker = fork();
+  if (worker == 0) {
+    close(p[0]);
+    spawn_and_relay(p[1]);
+  }
+  close(p[1]);
+  printf("info: worker_pid=%d\n", static_cast<int>(worker));
+  FILE *relay = fdopen(p[0], "r");
+  std::string got = e2e::read_all(relay);
+  fclose(relay);
+  check(got == kDaemonExpected, "worker relayed [%s]", got.c_str());
+  int status;
+  check(waitpid(worker, &status, 0) == worker && exit_code_of(status) == 0, "worker exited %d", status);
+  expect_system("exit 3", 3);
+  expect_helpers();
 }
 
 void mode_outlive(bool wait_for_kill) {
@@ -406,7 +431,7 @@ int main(int argc, char **argv) {
   const std::string mode = argv[1];
   g_expect_helper = argc > 2 && std::string(argv[2]) == "--expect-helper";
   alarm(mode == "outlive-kill" ? 30 : 25);
-  e2e::BusyThreads busy(mode == "daemonize" ? 0 : 2);
+  e2e::BusyThreads busy(mode == "daemonize" || mode == "prefork" ? 0 : 2);
   if (mode == "kill-between")
     mode_kill_between();
   else if (mode == "kill-during")
@@ -421,6 +446,8 @@ int main(int argc, char **argv) {
     mode_storm();
   else if (mode == "daemonize")
     mode_daemonize();
+  else if (mode == "prefork")
+    mode_prefork();
   else if (mode == "outlive" || mode == "outlive-kill")
     mode_outlive(mode == "outlive-kill");
   else {
