@@ -10,6 +10,9 @@ namespace forkless {
 namespace {
 
 settings loaded;
+// Copies of the two string settings, made only when they are set.
+char log_file_copy[kMaxLogFileText];
+char fork_sites_copy[kMaxForkSitesText];
 
 struct name_value {
   const char* name;
@@ -86,14 +89,14 @@ settings parse_settings(const settings_input& input, settings_warning_sink warn,
       warn_invalid(warn, context, "FORKLESS_LOG", input.log, "0|1|2");
   }
   if (input.log_file && *input.log_file) {
-    if (strlen(input.log_file) < sizeof result.log_file)
-      strcpy(result.log_file, input.log_file);
+    if (strlen(input.log_file) < kMaxLogFileText)
+      result.log_file = input.log_file;
     else
       warn_invalid(warn, context, "FORKLESS_LOG_FILE", input.log_file, "a_path_under_1024_bytes");
   }
   if (input.fork_sites && *input.fork_sites) {
-    if (strlen(input.fork_sites) < sizeof result.fork_sites)
-      strcpy(result.fork_sites, input.fork_sites);
+    if (strlen(input.fork_sites) < kMaxForkSitesText)
+      result.fork_sites = input.fork_sites;
     else
       warn_invalid(warn, context, "FORKLESS_FORK_SITES", "(too long)", "under_4096_bytes");
   }
@@ -115,7 +118,11 @@ void load_settings_from_environment() {
   // Parse once without warnings to learn where diagnostics go, then again
   // with warnings now that the log file is known.
   loaded = parse_settings(input, nullptr, nullptr);
-  loaded = parse_settings(input, &warn_to_diagnostics, nullptr);
+  if (*loaded.log_file) loaded.log_file = strcpy(log_file_copy, loaded.log_file);
+  settings checked = parse_settings(input, &warn_to_diagnostics, nullptr);
+  checked.log_file = loaded.log_file;
+  if (*checked.fork_sites) checked.fork_sites = strcpy(fork_sites_copy, checked.fork_sites);
+  loaded = checked;
 }
 
 const char* spawn_mode_name(spawn_mode mode) {

@@ -4,6 +4,11 @@
 // tests can drive it; load_settings reads the real environment once, from the
 // library constructor, before the program can change it. Invalid values give
 // one diagnostics line each and the default: never a crash or an exit.
+//
+// Every process that inherits the library runs the constructor, most of them
+// never spawning: settings stay a few words, and the two strings are copied
+// (out of an environment the program may later overwrite, as process-title
+// setters do) only when they are set.
 #pragma once
 
 #include <cstddef>
@@ -15,6 +20,7 @@ enum class fork_mode { known, learn, all, native };
 enum class helper_start { default_rule, eager, lazy };
 
 inline constexpr int kMaxHelpersLimit = 64;
+inline constexpr size_t kMaxLogFileText = 1024;
 inline constexpr size_t kMaxForkSitesText = 4096;
 
 struct settings {
@@ -24,8 +30,8 @@ struct settings {
   int max_helpers = 4;                     // FORKLESS_HELPERS
   helper_start start = helper_start::default_rule;
   int log_level = 0;                       // FORKLESS_LOG
-  char log_file[1024] = {};                // FORKLESS_LOG_FILE, empty: stderr
-  char fork_sites[kMaxForkSitesText] = {}; // FORKLESS_FORK_SITES, comma list
+  const char* log_file = "";              // FORKLESS_LOG_FILE, empty: stderr
+  const char* fork_sites = "";            // FORKLESS_FORK_SITES, comma list
 };
 
 // Values of the variables (nullptr when unset).
@@ -43,6 +49,7 @@ struct settings_input {
 // Receives one message per invalid value ("FORKLESS_MODE=foo is not one of ...").
 using settings_warning_sink = void (*)(const char* message, void* context);
 
+// The result's strings point into input's.
 settings parse_settings(const settings_input& input, settings_warning_sink warn, void* context);
 
 // The process's settings, loaded by the constructor (defaults before that).
