@@ -112,18 +112,18 @@ int main(int argc, char** argv) {
   if (wire::send_message(channel, wire::message_type::hello, &hello, sizeof hello, nullptr, 0) != 0) return 0;
 
   static uint8_t record[wire::kMaxRecordBytes + 64];
+  wire::received_message message;  // its buffers serve every request
   for (;;) {
-    wire::received_message message;
     int status = wire::receive_message(channel, &message, wire::kMaxRequestFds, record, sizeof record);
     if (status == -1) return 0;  // EOF: the program is gone or let us go
     if (status == EPROTO || status == ENOMEM || status == E2BIG) {
-      wire::release_message(&message);
+      wire::recycle_message(&message);
       reply_error(channel, status);
       continue;
     }
     if (status != 0) return 0;  // the channel itself failed
     if (message.type != static_cast<uint16_t>(wire::message_type::spawn_request)) {
-      wire::release_message(&message);
+      wire::recycle_message(&message);
       reply_error(channel, EPROTO);
       continue;
     }
@@ -132,7 +132,7 @@ int main(int argc, char** argv) {
     wire::wire_reader reader(message.payload, message.payload_bytes);
     wire::spawn_request request;
     if (!wire::decode_spawn_request(reader, static_cast<uint32_t>(message.fd_count), allocator, &request)) {
-      wire::release_message(&message);
+      wire::recycle_message(&message);
       reply_error(channel, EPROTO);
       continue;
     }
@@ -141,13 +141,13 @@ int main(int argc, char** argv) {
     pid_t caller = getppid();
     if (!helper::caller_credentials_match(caller, request.context.caller_tid) ||
         !helper::read_caller_rlimits(caller, &request.context)) {
-      wire::release_message(&message);
+      wire::recycle_message(&message);
       send_reply(channel, wire::spawn_reply{EPERM, static_cast<int32_t>(wire::context_step::credentials)});
       continue;
     }
     wire::spawn_reply reply;
     bool child_created = helper::spawn_for_request(request, message.fds, message.fd_count, baseline, channel, &reply);
-    wire::release_message(&message);
+    wire::recycle_message(&message);
     if (!child_created) send_reply(channel, reply);
   }
 }

@@ -112,7 +112,9 @@ int send_message(int socket, message_type type, const void* payload, size_t payl
 
 int receive_message(int socket, received_message* message, size_t max_fds, uint8_t* record,
                     size_t record_capacity) {
-  *message = received_message{};
+  message->type = 0;
+  message->payload_bytes = 0;
+  message->fd_count = 0;
   ssize_t got = receive_record(socket, record, record_capacity, message, max_fds);
   if (got == 0) return -1;
   if (got < 0) return static_cast<int>(-got);
@@ -146,9 +148,31 @@ int receive_message(int socket, received_message* message, size_t max_fds, uint8
   return message->fd_count == head.fd_count ? 0 : EPROTO;
 }
 
-void release_message(received_message* message) {
+namespace {
+
+void close_descriptors(received_message* message) {
   for (size_t i = 0; i < message->fd_count; ++i)
     if (message->fds[i] >= 0) close(message->fds[i]);
+  message->type = 0;
+  message->payload_bytes = 0;
+  message->fd_count = 0;
+}
+
+}  // namespace
+
+void recycle_message(received_message* message) {
+  close_descriptors(message);
+  // A rare huge request (megabytes of arguments) does not pin its buffer.
+  constexpr size_t kKeptPayloadBytes = 256 * 1024;
+  if (message->payload_capacity > kKeptPayloadBytes) {
+    munmap(message->payload, message->payload_capacity);
+    message->payload = nullptr;
+    message->payload_capacity = 0;
+  }
+}
+
+void release_message(received_message* message) {
+  close_descriptors(message);
   if (message->fds) munmap(message->fds, message->fd_capacity * sizeof(int));
   if (message->payload) munmap(message->payload, message->payload_capacity);
   *message = received_message{};

@@ -34,7 +34,10 @@ struct received_message {
 };
 
 // Returns 0 with a whole message, -1 on orderly EOF before any byte, or a
-// positive errno value (EPROTO for a malformed message). max_fds bounds the
+// positive errno value (EPROTO for a malformed message). A message that held
+// an earlier one (after recycle_message) keeps its buffers: the helper reuses
+// them, since unmapping memory a CLONE_VM child has run on costs a TLB
+// shoot-down on every CPU it used. max_fds bounds the
 // descriptors accepted (the shim accepts none). record_buffer holds one
 // record: a record larger than record_capacity is a protocol error (the shim
 // passes a small stack buffer, since replies are small; the helper a large one).
@@ -44,5 +47,9 @@ int receive_message(int socket, received_message* message, size_t max_fds, uint8
 // Closes the message's descriptors that were not taken (set to -1 when taken)
 // and frees its buffers.
 void release_message(received_message* message);
+
+// Closes the descriptors as release_message does but keeps the buffers for
+// the next receive_message.
+void recycle_message(received_message* message);
 
 }  // namespace forkless::wire
