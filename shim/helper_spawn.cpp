@@ -1,8 +1,9 @@
 // Hazards, and how each is handled:
 //  - The child reports to the caller itself, through a close-on-exec status
 //    pipe the caller makes for each request (protocol.h): its pid first, then
-//    EOF when it execs, or a status_record if it fails. So the caller is woken
-//    by the exec, as a native vfork parent is, not by the helper (which may
+//    EOF when it execs, or a status_record if it fails. The caller waits for
+//    the pipe's hang-up, so it is woken once, by the exec, as a native vfork
+//    parent is, not by the pid's write nor by the helper (which may
 //    not get a CPU at that moment), and a helper that dies after the clone
 //    cannot hide the child: once the pid is read, the outcome comes from the
 //    child alone.
@@ -29,6 +30,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <pthread.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -158,18 +160,40 @@ struct exchange_outcome {
 // reported, for the helper's reply. Ends when the pipe is done and either a
 // child reported or the helper answered (or is gone): a child the helper
 // made just before dying still reports, so it is never lost.
+//
+// The pipe is polled for its hang-up only (no POLLIN): the child's pid,
+// written before it execs, does not wake the caller a first time; its exec
+// (or exit) closes the last write end and wakes it once, as a vfork parent
+// is woken, and the pid and any status record are read then.
 void await_outcome(const helper_lease& lease, int status_read, exchange_outcome* outcome) {
   uint8_t bytes[sizeof(pid_t) + sizeof(wire::status_record)];
   size_t got = 0;
   bool status_open = true, channel_open = true;
+  auto take = [&](ssize_t n) {
+    if (n > 0) got += static_cast<size_t>(n);
+    if (got >= sizeof(pid_t) && outcome->child < 0) memcpy(&outcome->child, bytes, sizeof(pid_t));
+    if (got == sizeof bytes) {
+      memcpy(&outcome->record, bytes + sizeof(pid_t), sizeof outcome->record);
+      outcome->child_failed = true;
+    }
+  };
   while (status_open || (channel_open && outcome->child < 0)) {
     bool watch_channel = channel_open && outcome->child < 0;
-    pollfd wait_for[2] = {{status_open ? status_read : -1, POLLIN, 0},
+    pollfd wait_for[2] = {{status_open ? status_read : -1, 0, 0},
                           {watch_channel ? lease.channel : -1, POLLIN, 0}};
     int ready = poll(wait_for, 2, kStalledCheckMs);
     if (ready < 0 && errno == EINTR) continue;
     if (ready == 0) {
-      // Only a helper that has not made the child yet can hold us up.
+      // Only a helper that has not made the child yet can hold us up; a
+      // child that exists (its pid is in the pipe) is waited for as long as
+      // its exec takes.
+      if (outcome->child < 0 && status_open) {
+        pollfd peek = {status_read, POLLIN, 0};
+        if (poll(&peek, 1, 0) == 1 && (peek.revents & POLLIN)) {
+          ssize_t n = read(status_read, bytes + got, sizeof bytes - got);
+          if (n > 0) take(n);
+        }
+      }
       if (outcome->child < 0 && !helper_responsive(lease.pid)) {
         outcome->channel_error = EPIPE;
         return;
@@ -179,12 +203,7 @@ void await_outcome(const helper_lease& lease, int status_read, exchange_outcome*
     if (wait_for[0].revents) {
       ssize_t n = read(status_read, bytes + got, sizeof bytes - got);
       if (n < 0 && errno == EINTR) continue;
-      if (n > 0) got += static_cast<size_t>(n);
-      if (got >= sizeof(pid_t) && outcome->child < 0) memcpy(&outcome->child, bytes, sizeof(pid_t));
-      if (got == sizeof bytes) {
-        memcpy(&outcome->record, bytes + sizeof(pid_t), sizeof outcome->record);
-        outcome->child_failed = true;
-      }
+      take(n);
       if (n <= 0 || got == sizeof bytes) status_open = false;
     }
     if (watch_channel && wait_for[1].revents) {
@@ -193,6 +212,20 @@ void await_outcome(const helper_lease& lease, int status_read, exchange_outcome*
       outcome->replied = outcome->channel_error == 0;
     }
   }
+}
+
+// Moves the (sleeping) helper onto the CPU the caller runs on, so that the
+// request wakes it there: the caller is about to sleep, and a wake-up on the
+// other CPU costs far more (an inter-processor interrupt, tens of
+// microseconds on a virtual machine) than the switch. The child the helper
+// makes starts there too and then takes the caller's own affinity.
+void pin_helper_here(const helper_lease& lease) {
+  int cpu = sched_getcpu();
+  if (cpu < 0 || cpu >= CPU_SETSIZE) return;
+  cpu_set_t here;
+  CPU_ZERO(&here);
+  CPU_SET(cpu, &here);
+  sched_setaffinity(lease.pid, sizeof here, &here);  // refused: the wake-up only costs more
 }
 
 // One request and its outcome, with every signal blocked and cancellation
@@ -204,6 +237,7 @@ int exchange(const helper_lease& lease, const wire::wire_writer& writer, const w
   pthread_sigmask(SIG_SETMASK, &all, &previous_mask);
   int previous_cancel;
   pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &previous_cancel);
+  pin_helper_here(lease);
   int error = wire::send_message(lease.channel, wire::message_type::spawn_request, writer.data(), writer.size(),
                                  fds.fds(), fds.count());
   if (error == 0) {
