@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <sys/resource.h>
@@ -14,8 +15,10 @@ constexpr size_t kSignatureBytes = 2048;
 char own_signature[kSignatureBytes];
 size_t own_signature_length = 0;
 
-// The status lines that make up a thread's privileges, concatenated.
-bool credential_signature(const char* path, char* out, size_t capacity, size_t* length) {
+// The status lines that make up a thread's privileges, concatenated; and,
+// when ignored_signals is given, the SigIgn mask.
+bool credential_signature(const char* path, char* out, size_t capacity, size_t* length,
+                          uint64_t* ignored_signals) {
   static const char* const keys[] = {"Uid:",    "Gid:",    "Groups:", "CapInh:",     "CapPrm:",        "CapEff:",
                                      "CapBnd:", "CapAmb:", "NoNewPrivs:", "Seccomp:", "Seccomp_filters:"};
   int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -48,6 +51,13 @@ bool credential_signature(const char* path, char* out, size_t capacity, size_t* 
     }
   }
   *length = used;
+  if (ignored_signals) {
+    const char* line = strstr(status, "\nSigIgn:");
+    if (!line) return false;
+    char* end = nullptr;
+    *ignored_signals = strtoull(line + 8, &end, 16);
+    if (end == line + 8) return false;
+  }
   return used > 0;
 }
 
@@ -56,16 +66,16 @@ bool credential_signature(const char* path, char* out, size_t capacity, size_t* 
 bool capture_own_credentials() {
   char path[64];
   snprintf(path, sizeof path, "/proc/self/task/%d/status", static_cast<int>(gettid()));
-  return credential_signature(path, own_signature, sizeof own_signature, &own_signature_length);
+  return credential_signature(path, own_signature, sizeof own_signature, &own_signature_length, nullptr);
 }
 
-bool caller_credentials_match(pid_t caller, pid_t tid) {
+bool caller_credentials_match(pid_t caller, pid_t tid, uint64_t* ignored_signals) {
   if (own_signature_length == 0 || caller <= 1 || tid <= 0) return false;
   char path[96];
   snprintf(path, sizeof path, "/proc/%d/task/%d/status", static_cast<int>(caller), static_cast<int>(tid));
   char signature[kSignatureBytes];
   size_t length = 0;
-  if (!credential_signature(path, signature, sizeof signature, &length)) return false;
+  if (!credential_signature(path, signature, sizeof signature, &length, ignored_signals)) return false;
   return length == own_signature_length && memcmp(signature, own_signature, length) == 0;
 }
 

@@ -139,7 +139,7 @@ int main(int argc, char** argv) {
     // Never serve a caller whose privileges are not exactly ours, and never
     // take its word for its limits (caller_check.h).
     pid_t caller = getppid();
-    if (!helper::caller_credentials_match(caller, request.context.caller_tid) ||
+    if (!helper::caller_credentials_match(caller, request.context.caller_tid, &request.context.ignored_signals) ||
         !helper::read_caller_rlimits(caller, &request.context)) {
       wire::recycle_message(&message);
       send_reply(channel, wire::spawn_reply{EPERM, static_cast<int32_t>(wire::context_step::credentials)});

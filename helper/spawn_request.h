@@ -36,7 +36,7 @@ struct process_context {
   int32_t sched_policy;     // of the calling thread, without SCHED_RESET_ON_FORK
   int32_t sched_priority;
   uint64_t signal_mask;     // of the calling thread; bit n-1 is signal n
-  uint64_t ignored_signals; // bit n-1 set: signal n is SIG_IGN in the caller
+  uint64_t ignored_signals; // bit n-1: signal n is SIG_IGN; filled in by the helper (the caller's SigIgn)
   rlimit_pair rlimits[kRlimitCount];  // filled in by the helper (prlimit on its caller)
   int32_t ioprio;
   uint32_t personality;

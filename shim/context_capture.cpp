@@ -29,22 +29,6 @@ namespace {
 
 std::atomic<int> tracked_umask{-1};  // -1: not read yet
 
-uint64_t ignored_signals() {
-  uint64_t ignored = 0;
-  for (int signal = 1; signal <= 64; ++signal) {
-    if (signal == SIGKILL || signal == SIGSTOP) continue;
-    struct kernel_sigaction {
-      void* handler;
-      unsigned long flags;
-      void* restorer;
-      uint64_t mask;
-    } old{};
-    if (syscall(SYS_rt_sigaction, signal, nullptr, &old, sizeof(uint64_t)) == 0 && old.handler == SIG_IGN)
-      ignored |= uint64_t{1} << (signal - 1);
-  }
-  return ignored;
-}
-
 }  // namespace
 
 descriptor_list::~descriptor_list() {
@@ -186,7 +170,6 @@ void capture_context(wire::process_context* context) {
   sigset_t mask;
   pthread_sigmask(SIG_BLOCK, nullptr, &mask);
   context->signal_mask = signal_bits(mask);
-  context->ignored_signals = ignored_signals();
   // rlimits are not captured here: the helper reads them from the kernel
   // (prlimit on its caller), so a request cannot claim limits it does not have.
   context->ioprio = static_cast<int32_t>(syscall(SYS_ioprio_get, 1 /* IOPRIO_WHO_PROCESS */, 0));
