@@ -24,7 +24,8 @@ def aggregate(rows):
         groups.setdefault(key, []).append(row)
     cases = []
     for key, members in groups.items():
-        case = dict(zip(KEY, key), runs=len(members))
+        # route-check rows (run-matrix) carry routes only, no timings
+        case = dict(zip(KEY, key), runs=len([m for m in members if not m.get("route_check")]))
         for name in MEDIANS:
             values = [m[name] for m in members if isinstance(m.get(name), (int, float))
                       and m[name] >= 0]
@@ -220,13 +221,14 @@ def startup_table(look):
     rows = []
     for program in look.values("program", "startup"):
         cells = {v: look.get(kind="startup", program=program, route=v)
-                 for v in ("native", "eager", "lazy")}
+                 for v in ("native", "empty", "eager", "lazy")}
         base = field(cells["native"], "p50_us")
         rows.append([f"`{program}`", ms(base),
+                     ms(field(cells["empty"], "p50_us")), ratio(field(cells["empty"], "p50_us"), base),
                      ms(field(cells["eager"], "p50_us")), ratio(field(cells["eager"], "p50_us"), base),
                      ms(field(cells["lazy"], "p50_us")), ratio(field(cells["lazy"], "p50_us"), base)])
-    return table(["program", "native p50 ms", "preloaded, eager helper", "ratio",
-                  "preloaded, lazy helper", "ratio"], rows)
+    return table(["program", "native p50 ms", "empty library preloaded (floor)", "ratio",
+                  "preloaded, eager helper", "ratio", "preloaded, lazy helper", "ratio"], rows)
 
 
 def node_table(look):
@@ -274,7 +276,10 @@ def markdown(cases, meta):
     if look.values("api", "fds"):
         out += ["## Spawn latency with many open descriptors (0.1 GiB, 1 writer)\n", fd_table(look)]
     if look.values("program", "startup"):
-        out += ["## Start-up of short programs with the library preloaded\n", startup_table(look)]
+        out += ["## Start-up of short programs with the library preloaded\n",
+                "The floor column preloads an empty library: what the dynamic loader charges for "
+                "preloading anything at all; forkless's own share is the difference above it.\n",
+                startup_table(look)]
     if look.values("api", "node"):
         out += [f"## Node.js holding a {_node_gib(look):g} GiB Buffer, child_process.spawnSync('/bin/true')\n",
                 node_table(look)]

@@ -14,7 +14,7 @@ const char usage[] =
     "                          [--apis fork,vfork,posix_spawn,system,popen] [--spawns N]\n"
     "                          [--max-seconds S] [--baseline-seconds S] [--fds N]\n"
     "                          [--program PATH] [--tag TEXT] [--hang-seconds S]\n"
-    "       forkless-bench startup [--lib PATH] [--runs N] [--name LABEL] -- COMMAND [ARG...]\n"
+    "       forkless-bench startup [--lib PATH] [--floor-lib PATH] [--runs N] [--name LABEL] -- COMMAND [ARG...]\n"
     "       forkless-bench demo --lib PATH [--spawns N] [--rounds R] [--gib G]\n"
     "run: one JSON line per (writers, api, callers) case; the route is whatever this\n"
     "process is (preload libforkless.so to measure forkless).\n";

@@ -1,5 +1,6 @@
 // "forkless-bench startup": the start-up cost of a short program with the
-// library preloaded (helper started eagerly or lazily) against native.
+// library preloaded (helper started eagerly or lazily) against native, and,
+// with --floor-lib, with an empty library preloaded: what any preload costs.
 // forkless-bench itself runs natively here; only the measured program gets
 // LD_PRELOAD. The variants run round-robin (native, eager, lazy, native, ...)
 // so that drift in the machine's state hits them alike. Hazard: with eager
@@ -28,6 +29,7 @@ struct startup_variant {
 
 int run_startup_cost(bench_args& args) {
   std::string lib = args.text("lib", "");
+  std::string floor_lib = args.text("floor-lib", "");
   std::string label = args.text("name", "program");
   long runs = static_cast<long>(args.number("runs", 100));
   if (!args.error().empty() || args.command().empty()) {
@@ -37,6 +39,7 @@ int run_startup_cost(bench_args& args) {
   }
   std::vector<startup_variant> variants;
   variants.push_back({"native", clean_environment({}), {}, 0});
+  if (!floor_lib.empty()) variants.push_back({"empty", clean_environment({"LD_PRELOAD=" + floor_lib}), {}, 0});
   if (!lib.empty()) {
     variants.push_back({"eager", clean_environment({"LD_PRELOAD=" + lib, "FORKLESS_HELPER_START=eager"}), {}, 0});
     variants.push_back({"lazy", clean_environment({"LD_PRELOAD=" + lib, "FORKLESS_HELPER_START=lazy"}), {}, 0});
