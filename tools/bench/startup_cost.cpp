@@ -4,8 +4,15 @@
 // forkless-bench itself runs natively here; only the measured program gets
 // LD_PRELOAD. The variants run round-robin (native, eager, lazy, native, ...)
 // so that drift in the machine's state hits them alike. Hazard: with eager
-// start the program forks its helper from a constructor; the helper outlives
-// the program briefly (until it sees EOF), which is not part of the time.
+// start the program starts its helper from a constructor; the helper outlives
+// the program briefly (until it sees EOF). That is not part of the time, and
+// it must not overlap the next variant's run either (it would be charged to
+// it): this process is a child subreaper, so the orphaned helper becomes its
+// child, and every run ends with all such descendants reaped, untimed.
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
+#include <cerrno>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -48,12 +55,15 @@ int run_startup_cost(bench_args& args) {
     if (run_child(args.command(), variant.env, nullptr, false) != 0)
       std::fprintf(stderr, "forkless-bench startup: %s (%s) did not exit 0\n", label.c_str(), variant.name);
   }
+  prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
   for (long run = 0; run < runs; ++run) {
     for (startup_variant& variant : variants) {
       long long start = monotonic_ns();
       int status = run_child(args.command(), variant.env, nullptr, true);
       variant.samples_ns.push_back(monotonic_ns() - start);
       if (status != 0) ++variant.failures;
+      while (waitpid(-1, nullptr, 0) > 0 || errno == EINTR) {
+      }
     }
   }
   double native_p50 = summarize_ns(variants[0].samples_ns).p50_us;
