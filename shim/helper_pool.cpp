@@ -67,6 +67,7 @@ struct helper_slot {
   bool busy;
   bool greeted;
   void* launch_memory;  // the launch stack, released once the helper said hello
+  int pinned_cpu;       // see helper_lease
   helper_identity identity;
 };
 
@@ -106,6 +107,7 @@ void reset_slot(helper_slot& slot) {
   memset(&slot, 0, sizeof slot);
   slot.channel = -1;
   slot.pid = -1;
+  slot.pinned_cpu = -1;
 }
 
 bool channel_intact(const helper_slot& slot) {
@@ -338,7 +340,7 @@ bool acquire_helper(helper_lease* lease, const char** reason) {
         continue;
       }
       slot.busy = true;
-      *lease = helper_lease{i, slot.channel, slot.pid};
+      *lease = helper_lease{i, slot.channel, slot.pid, slot.pinned_cpu};
       bool greeted = slot.greeted;
       pthread_mutex_unlock(&pool_lock);
       if (!greeted && !greet(&slot)) {
@@ -398,6 +400,7 @@ void release_helper(helper_lease* lease, bool broken) {
     helper_slot& slot = slots[lease->slot];
     if (slot.pid == lease->pid) {
       slot.busy = false;
+      slot.pinned_cpu = lease->pinned_cpu;
       if (broken) retire_slot(slot);
     }
   }

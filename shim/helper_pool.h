@@ -11,6 +11,7 @@ struct helper_lease {
   int slot = -1;
   int channel = -1;  // the shim's end, checked before use
   pid_t pid = -1;
+  int pinned_cpu = -1;  // the CPU the helper was last moved to (helper_spawn), kept by the pool
 };
 
 // Lends a helper that serves the calling thread exactly (same credentials,

@@ -219,25 +219,26 @@ void await_outcome(const helper_lease& lease, int status_read, exchange_outcome*
 // other CPU costs far more (an inter-processor interrupt, tens of
 // microseconds on a virtual machine) than the switch. The child the helper
 // makes starts there too and then takes the caller's own affinity.
-void pin_helper_here(const helper_lease& lease) {
+void pin_helper_here(helper_lease* lease) {
   int cpu = sched_getcpu();
-  if (cpu < 0 || cpu >= CPU_SETSIZE) return;
+  if (cpu < 0 || cpu >= CPU_SETSIZE || cpu == lease->pinned_cpu) return;
   cpu_set_t here;
   CPU_ZERO(&here);
   CPU_SET(cpu, &here);
-  sched_setaffinity(lease.pid, sizeof here, &here);  // refused: the wake-up only costs more
+  // If refused (a CPU the helper may not use), the request just wakes it elsewhere.
+  lease->pinned_cpu = sched_setaffinity(lease->pid, sizeof here, &here) == 0 ? cpu : -1;
 }
 
 // One request and its outcome, with every signal blocked and cancellation
 // off. Returns the send's error (0 when sent).
-int exchange(const helper_lease& lease, const wire::wire_writer& writer, const wire_descriptors& fds,
+int exchange(helper_lease& lease, const wire::wire_writer& writer, const wire_descriptors& fds,
              int status_pipe[2], exchange_outcome* outcome) {
   sigset_t all, previous_mask;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &previous_mask);
   int previous_cancel;
   pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &previous_cancel);
-  pin_helper_here(lease);
+  pin_helper_here(&lease);
   int error = wire::send_message(lease.channel, wire::message_type::spawn_request, writer.data(), writer.size(),
                                  fds.fds(), fds.count());
   if (error == 0) {
