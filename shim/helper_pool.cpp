@@ -45,6 +45,7 @@
 #include "config.h"
 #include "diagnostics.h"
 #include "helper_identity.h"
+#include "inflight_descriptors.h"
 #include "helper_launch.h"
 #include "protocol.h"
 #include "real_libc.h"
@@ -74,10 +75,14 @@ struct helper_slot {
 pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 pthread_cond_t pool_available = PTHREAD_COND_INITIALIZER;
 helper_slot slots[kMaxHelpersLimit];
-// The process whose helpers the slots hold: set by the first helper start
-// (not at load, so that a child forked before any helper existed can still
-// start its own), and by the fork handler in a forked child.
+// The process whose helpers the slots hold: set at load and, in a child
+// made by fork(), by the fork handler. A child made without fork() (vfork,
+// raw clone) keeps its parent's value: it may share the parent's memory, so
+// it must never touch the pool.
 pid_t pool_owner = 0;
+// Whether any helper was ever started: until then a forked child has
+// nothing to forget (a shell under forkless forks for every command).
+std::atomic<bool> pool_used{false};
 char helper_path[PATH_MAX];
 bool helper_missing_noted = false;
 // Helpers that failed to start or to greet, in a row. After a few the
@@ -146,28 +151,22 @@ void retire_slot(helper_slot& slot) {
 }
 
 void forget_all_after_fork() {
+  pthread_mutex_t fresh_lock = PTHREAD_MUTEX_INITIALIZER;
+  pthread_cond_t fresh_cond = PTHREAD_COND_INITIALIZER;
+  memcpy(&pool_lock, &fresh_lock, sizeof pool_lock);
+  memcpy(&pool_available, &fresh_cond, sizeof pool_available);
+  pool_owner = getpid();
+  if (!pool_used.load(std::memory_order_relaxed)) return;
+  pool_used.store(false, std::memory_order_relaxed);
   failed_starts = 0;
   for (helper_slot& slot : slots) {
     if (channel_intact(slot)) close(slot.channel);
     reset_slot(slot);
   }
   clear_hidden();
-  pthread_mutex_t fresh_lock = PTHREAD_MUTEX_INITIALIZER;
-  pthread_cond_t fresh_cond = PTHREAD_COND_INITIALIZER;
-  memcpy(&pool_lock, &fresh_lock, sizeof pool_lock);
-  memcpy(&pool_available, &fresh_cond, sizeof pool_available);
-  pool_owner = getpid();
 }
 
 void at_fork_child() { forget_all_after_fork(); }
-
-// The fork handler is registered with the first helper: until then a
-// forked child has nothing to forget (and a program that never spawns from
-// threads pays nothing for it at start).
-void register_fork_handler_once() {
-  static std::atomic<bool> registered{false};
-  if (!registered.exchange(true)) pthread_atfork(nullptr, nullptr, &at_fork_child);
-}
 
 int high_descriptor_floor() {
   rlimit limit{};
@@ -190,7 +189,7 @@ void locate_helper() {
 // Starts a helper from the calling thread's context into `slot` (not in the
 // table yet: the caller holds it reserved). Returns false with a reason.
 bool start_helper(helper_slot* slot, const char** reason) {
-  register_fork_handler_once();
+  pool_used.store(true, std::memory_order_relaxed);
   if (!helper_path[0] || access(helper_path, X_OK) != 0) {
     *reason = "no_helper_program";
     if (!helper_missing_noted) {
@@ -203,34 +202,20 @@ bool start_helper(helper_slot* slot, const char** reason) {
     }
     return false;
   }
-  int pair[2];
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
-    *reason = "no_socket";
-    return false;
-  }
-  int channel = fcntl(pair[0], F_DUPFD_CLOEXEC, high_descriptor_floor());
-  close(pair[0]);
-  if (channel < 0) {
-    close(pair[1]);
-    *reason = "no_descriptor";
+  // Both ends high: the helper's, so that the launch never finds it on one
+  // of the numbers it rearranges (0-3).
+  int channel = -1, helper_end = -1;
+  if (open_inflight_channel(high_descriptor_floor(), &channel, &helper_end) != 0) {
+    *reason = errno == EMFILE || errno == ENFILE || errno == EINVAL ? "no_descriptor" : "no_socket";
     return false;
   }
   capture_identity(&slot->identity);
-  // The helper's end also goes high, so that the launch never finds it on
-  // one of the numbers it rearranges (0-3).
-  int helper_end = fcntl(pair[1], F_DUPFD_CLOEXEC, high_descriptor_floor());
-  close(pair[1]);
-  if (helper_end < 0) {
-    close(channel);
-    *reason = "no_descriptor";
-    return false;
-  }
   int error = 0;
   void* launch_memory = nullptr;
   pid_t pid = launch_helper_process(helper_path, helper_end, &error, &launch_memory);
-  close(helper_end);
+  close_inflight(&helper_end);
   if (pid < 0) {
-    close(channel);
+    close_inflight(&channel);
     *reason = "helper_spawn_failed";
     return false;
   }
@@ -292,12 +277,9 @@ void forget_helper_pid(pid_t pid) {
 bool acquire_helper(helper_lease* lease, const char** reason) {
   const settings& config = current_settings();
   pthread_mutex_lock(&pool_lock);
-  pid_t self = getpid();
-  if (pool_owner == 0) pool_owner = self;
-  if (pool_owner != self) {
-    // A child made without fork() (raw clone or vfork) after helpers were
-    // started: it may share our memory, so the pool is left exactly as it
-    // is and the call goes native.
+  if (pool_owner != getpid()) {
+    // A child made without fork() (raw clone or vfork): it may share our
+    // memory, so the pool is left exactly as it is and the call goes native.
     pthread_mutex_unlock(&pool_lock);
     *reason = "foreign_process";
     return false;
@@ -383,6 +365,7 @@ bool acquire_helper(helper_lease* lease, const char** reason) {
       }
       started.busy = false;
       slot = started;
+      settle_inflight(slot.channel);  // the pool's fork handler closes it from now on
       continue;  // the next pass lends it (after the identity check)
     }
     if (live == 0) {
@@ -414,6 +397,9 @@ void release_helper(helper_lease* lease, bool broken) {
 void helper_pool_at_load() {
   const settings& config = current_settings();
   if (!config.enabled || config.mode == spawn_mode::native) return;
+  pool_owner = getpid();
+  pthread_atfork(nullptr, nullptr, &at_fork_child);
+  inflight_descriptors_at_load();
   bool eager = config.start == helper_start::eager;
   if (config.start == helper_start::default_rule) {
     // Eager in the first process that loads the library; its descendants
@@ -422,11 +408,13 @@ void helper_pool_at_load() {
     setenv("FORKLESS_HELPER_START", "lazy", 1);
   }
   if (!eager) return;
-  pool_owner = getpid();
   locate_helper();
   const char* reason = nullptr;
   helper_slot& slot = slots[0];
-  if (!start_helper(&slot, &reason) && diagnostics_enabled()) {
+  reset_slot(slot);
+  if (start_helper(&slot, &reason))
+    settle_inflight(slot.channel);  // the pool's fork handler closes it from now on
+  else if (diagnostics_enabled()) {
     char note[128];
     snprintf(note, sizeof note, "note=eager_helper_not_started reason=%s", reason ? reason : "?");
     log_note(note);

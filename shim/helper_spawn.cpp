@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "context_capture.h"
+#include "inflight_descriptors.h"
 #include "helper_pool.h"
 #include "real_libc.h"
 #include "wire_channel.h"
@@ -52,8 +53,10 @@ constexpr int kDescriptorRaceAttempts = 4;
 // table with its child.
 constexpr uint32_t kMaxOpenDescriptors = 256;
 
-// True while the helper can still answer (alive and not stopped).
-bool helper_responsive(pid_t pid) {
+// True when the helper is stopped (or traced to a stop): it holds its copy
+// of the status pipe's write end and will not answer. A dead helper has no
+// copy left, so the pipe hangs up by itself, or a child it made holds it.
+bool helper_stopped(pid_t pid) {
   char path[64];
   snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
   int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -65,8 +68,7 @@ bool helper_responsive(pid_t pid) {
   buffer[got] = '\0';
   const char* paren = strrchr(buffer, ')');
   if (!paren || paren[1] != ' ') return false;
-  char state = paren[2];
-  return state != 'T' && state != 't' && state != 'Z' && state != 'X';
+  return paren[2] == 'T' || paren[2] == 't';
 }
 
 // Reads the helper's reply from the channel. Returns 0, or an errno value
@@ -184,9 +186,9 @@ void await_outcome(const helper_lease& lease, int status_read, exchange_outcome*
     int ready = poll(wait_for, 2, kStalledCheckMs);
     if (ready < 0 && errno == EINTR) continue;
     if (ready == 0) {
-      // Only a helper that has not made the child yet can hold us up; a
-      // child that exists (its pid is in the pipe) is waited for as long as
-      // its exec takes.
+      // Only a stopped helper that has not made the child yet can hold us
+      // up; a child that exists (its pid is in the pipe) is waited for as
+      // long as its exec takes, and so is the hang-up a dead helper leaves.
       if (outcome->child < 0 && status_open) {
         pollfd peek = {status_read, POLLIN, 0};
         if (poll(&peek, 1, 0) == 1 && (peek.revents & POLLIN)) {
@@ -194,7 +196,7 @@ void await_outcome(const helper_lease& lease, int status_read, exchange_outcome*
           if (n > 0) take(n);
         }
       }
-      if (outcome->child < 0 && !helper_responsive(lease.pid)) {
+      if (outcome->child < 0 && helper_stopped(lease.pid)) {
         outcome->channel_error = EPIPE;
         return;
       }
@@ -222,6 +224,11 @@ void await_outcome(const helper_lease& lease, int status_read, exchange_outcome*
 void pin_helper_here(helper_lease* lease) {
   int cpu = sched_getcpu();
   if (cpu < 0 || cpu >= CPU_SETSIZE || cpu == lease->pinned_cpu) return;
+  // Only a live helper: its end of the channel is open while it lives, so
+  // its pid cannot have been reaped and reused by another process (the
+  // program may reap it behind our back by ignoring SIGCHLD).
+  pollfd peer = {lease->channel, 0, 0};
+  if (poll(&peer, 1, 0) != 0) return;
   cpu_set_t here;
   CPU_ZERO(&here);
   CPU_SET(cpu, &here);
@@ -243,8 +250,7 @@ int exchange(helper_lease& lease, const wire::wire_writer& writer, const wire_de
                                  fds.fds(), fds.count());
   if (error == 0) {
     // Only the helper (until it clones) and the child may hold the write end.
-    close(status_pipe[1]);
-    status_pipe[1] = -1;
+    close_inflight(&status_pipe[1]);
     await_outcome(lease, status_pipe[0], outcome);
   }
   pthread_setcancelstate(previous_cancel, nullptr);
@@ -253,8 +259,7 @@ int exchange(helper_lease& lease, const wire::wire_writer& writer, const wire_de
 }
 
 void close_pipe(int status_pipe[2]) {
-  for (int i = 0; i < 2; ++i)
-    if (status_pipe[i] >= 0) close(status_pipe[i]);
+  for (int i = 0; i < 2; ++i) close_inflight(&status_pipe[i]);
 }
 
 spawn_result spawn_via_helper_unsaved(const spawn_plan& plan) {
@@ -270,7 +275,7 @@ spawn_result spawn_via_helper_unsaved(const spawn_plan& plan) {
     // The pipe exists before the scan: a number another thread frees during
     // the scan can then never be reused for it and sent as the program's.
     int status_pipe[2];
-    if (pipe2(status_pipe, O_CLOEXEC) != 0) {
+    if (open_inflight_pipe(status_pipe) != 0) {
       failure = "no_descriptor";
       break;
     }
@@ -289,7 +294,7 @@ spawn_result spawn_via_helper_unsaved(const spawn_plan& plan) {
         return fallback(failure);
       }
       leased = true;
-      cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+      cwd = open_inflight_cwd();
       if (cwd < 0) {
         close_pipe(status_pipe);
         failure = "cwd_unavailable";
@@ -318,7 +323,7 @@ spawn_result spawn_via_helper_unsaved(const spawn_plan& plan) {
     failure = nullptr;
     break;
   }
-  if (cwd >= 0) close(cwd);
+  close_inflight(&cwd);
   if (failure) {
     if (leased) release_helper(&lease, false);
     return fallback(failure);
@@ -326,7 +331,7 @@ spawn_result spawn_via_helper_unsaved(const spawn_plan& plan) {
   // A helper whose channel failed, or that refused a request (a credential
   // difference the shim did not see, a malformed request, no resources), is
   // not used again.
-  bool broken = send_error != 0 || (outcome.channel_error != 0 && outcome.child < 0) || outcome.replied;
+  bool broken = send_error != 0 || outcome.channel_error != 0 || outcome.replied;
   release_helper(&lease, broken);
   if (send_error != 0) return fallback(send_error == EPIPE ? "helper_died" : "helper_channel_error");
 

@@ -23,10 +23,16 @@
 //   prefork       fork a worker before any spawn (the runner starts helpers
 //                 lazily): the worker's system()/popen() still reach a helper
 //                 of its own, and the parent's afterwards one of the parent's
+//   fork-during-spawn  one thread fork()s children that never exec and stay
+//                 2 s, while the main thread calls system() in a loop: no
+//                 system() waits for such a child, and no child holds a
+//                 pipe, socket or O_PATH descriptor the program did not have
+//                 open (the status pipe, cwd or channel of an exchange)
 //   outlive       spawn once, print "info: helpers=PID,..." and exit
 //                 (the runner checks those helpers are gone within 2 s)
 //   outlive-kill  the same, then wait to be SIGKILLed by the runner
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -34,8 +40,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <dirent.h>
 #include <fcntl.h>
 #include <map>
+#include <vector>
 #include <string>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -406,6 +414,86 @@ void mode_prefork() {
   expect_helpers();
 }
 
+std::vector<int> open_descriptors() {
+  std::vector<int> fds;
+  DIR *dir = opendir("/proc/self/fd");
+  if (!dir) return fds;
+  while (dirent *entry = readdir(dir)) {
+    int fd = atoi(entry->d_name);
+    if (entry->d_name[0] != '.' && fd != dirfd(dir)) fds.push_back(fd);
+  }
+  closedir(dir);
+  return fds;
+}
+
+void mode_fork_during_spawn() {
+  int report[2];
+  if (pipe(report) != 0) return check(false, "pipe");
+  expect_system("exit 3", 3);  // the helper exists before the program's own descriptors are listed
+  // One fork first: under forkless, matching its call site loads libunwind,
+  // which keeps a pipe of its own open from then on (a documented limit).
+  pid_t first = fork();
+  if (first == 0) _exit(0);
+  if (first > 0) waitpid(first, nullptr, 0);
+  const std::vector<int> known = open_descriptors();
+  std::atomic<bool> stop{false};
+  std::vector<pid_t> workers;
+  std::thread forker([&] {
+    while (!stop.load()) {
+      pid_t pid = fork();
+      if (pid == 0) {
+        // A worker that never execs: any descriptor it holds that the
+        // program did not have open is a leak (and could hold a pipe open).
+        // Only pipes, sockets and O_PATH descriptors count: what a spawn
+        // exchange holds (status pipe, cwd, a starting helper's channel). A
+        // file the library reads for a moment (under /proc) can be caught by
+        // a fork like any library's, and is closed at the child's exec.
+        int leaked = 0;
+        for (int fd : open_descriptors()) {
+          if (std::find(known.begin(), known.end(), fd) != known.end()) continue;
+          char path[64], target[256];
+          snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+          ssize_t n = readlink(path, target, sizeof target - 1);
+          target[n > 0 ? n : 0] = '\0';
+          int flags = fcntl(fd, F_GETFL);
+          if (strncmp(target, "pipe:", 5) == 0 || strncmp(target, "socket:", 7) == 0 ||
+              (flags >= 0 && (flags & O_PATH)))
+            ++leaked;
+        }
+        if (write(report[1], &leaked, sizeof leaked) < 0) _exit(1);
+        sleep(2);
+        _exit(0);
+      }
+      if (pid > 0) workers.push_back(pid);
+      usleep(300);
+    }
+  });
+  int slow = 0, wrong = 0, calls = 0;
+  auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(600);
+  while (std::chrono::steady_clock::now() < until) {
+    auto started = std::chrono::steady_clock::now();
+    int status = system("exit 5");
+    if (std::chrono::steady_clock::now() - started > std::chrono::milliseconds(1500)) ++slow;
+    if (exit_code_of(status) != 5) ++wrong;
+    ++calls;
+  }
+  stop.store(true);
+  forker.join();
+  close(report[1]);
+  int leaks = 0, reports = 0, leaked;
+  while (read(report[0], &leaked, sizeof leaked) == sizeof leaked) {
+    ++reports;
+    if (leaked) ++leaks;
+  }
+  close(report[0]);
+  for (pid_t pid : workers) waitpid(pid, nullptr, 0);
+  check(calls > 10 && wrong == 0, "%d system() calls with %zu workers forked meanwhile, %d wrong statuses", calls,
+        workers.size(), wrong);
+  check(slow == 0, "%d system() calls waited for a forked worker (over 1.5 s)", slow);
+  check(reports == static_cast<int>(workers.size()) && leaks == 0, "%d of %d workers held a stray descriptor",
+        leaks, reports);
+}
+
 void mode_outlive(bool wait_for_kill) {
   expect_system("exit 2", 2);
   expect_popen("echo x", "x\n");
@@ -448,6 +536,8 @@ int main(int argc, char **argv) {
     mode_daemonize();
   else if (mode == "prefork")
     mode_prefork();
+  else if (mode == "fork-during-spawn")
+    mode_fork_during_spawn();
   else if (mode == "outlive" || mode == "outlive-kill")
     mode_outlive(mode == "outlive-kill");
   else {
