@@ -251,11 +251,10 @@ void apply_context(child_plan* plan) {
     fail(plan, failure_stage::context, context_step::nice);
   // Always set: the shim moves the helper from CPU to CPU (pin_helper_here),
   // so the child starts on one CPU whatever the caller's affinity is. A
-  // caller whose affinity could not be read gets the helper's original one.
-  const wire::process_context& affinity_from = caller.affinity_bytes ? caller : helper;
-  if (affinity_from.affinity_bytes &&
-      sched_setaffinity(0, affinity_from.affinity_bytes,
-                        reinterpret_cast<const cpu_set_t*>(affinity_from.affinity)) != 0)
+  // caller whose affinity could not be read (more CPUs than the request can
+  // carry) cannot be served exactly: the call goes native.
+  if (caller.affinity_bytes == 0 ||
+      sched_setaffinity(0, caller.affinity_bytes, reinterpret_cast<const cpu_set_t*>(caller.affinity)) != 0)
     fail(plan, failure_stage::context, context_step::affinity);
   if (caller.ioprio != helper.ioprio && caller.ioprio >= 0 &&
       syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, caller.ioprio) != 0)
