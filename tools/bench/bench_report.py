@@ -161,13 +161,16 @@ def latency_table(look, writers):
         for api in apis(look):
             nat = spawn(look, api, gib, pages, writers, 1, "native")
             fkl = spawn(look, api, gib, pages, writers, 1, "forkless")
+            pre = spawn(look, api, gib, pages, writers, 1, "preloaded")
             rows.append([f"{API_LABEL[api]}, {size_label(gib, pages)}",
                          ms(field(nat, "p50_us")), ms(field(fkl, "p50_us")),
                          ratio(field(fkl, "p50_us"), field(nat, "p50_us")),
                          ratio(field(fkl, "p50_us"), field(base, "p50_us")),
+                         ms(field(pre, "p50_us")), ratio(field(fkl, "p50_us"), field(pre, "p50_us")),
                          ms(field(nat, "p99_us")), ms(field(fkl, "p99_us")), route_text(fkl)])
     return table(["API, memory touched", "native p50 ms", "forkless p50 ms", "forkless/native",
-                  "forkless/native posix_spawn", "native p99 ms", "forkless p99 ms",
+                  "forkless/native posix_spawn", "preloaded native p50 ms",
+                  "forkless/preloaded native", "native p99 ms", "forkless p99 ms",
                   "forkless route"], rows)
 
 
@@ -258,12 +261,16 @@ def markdown(cases, meta):
     out = [f"# forkless benchmark ({meta['mode']})\n",
            f"{meta['host']}. Library: `{lib}`; forkless leg with FORKLESS_MODE={meta['forkless_mode']}"
            f" and FORKLESS_FORK_SITES=forkless_bench_fork_exec. {meta['repeats']} repetition(s) of"
-           f" each native/forkless pair, interleaved; medians over repetitions; run took"
+           f" each set of legs (native, forkless, and for the spawn cases preloaded native),"
+           " interleaved; medians over repetitions; run took"
            f" {meta['seconds']:.0f} s. Spawned program: `/bin/true`. Ratios are forkless / native"
            " (below 1 = forkless faster). Load average (1 min) before/after:"
            f" {meta['load'][0]:.1f}/{meta['load'][1]:.1f}.\n"]
     if writer_counts:
         out += [f"## Per-spawn latency ({main_writers} writer thread, 1 caller)\n",
+                "\"Preloaded native\" is a third leg: the library loaded with FORKLESS_MODE=native and"
+                " FORKLESS_FORK=native, so every call is libc's but each child still loads the library;"
+                " forkless/preloaded native is what the forkless route itself costs or saves.\n",
                 latency_table(look, main_writers)]
         busy = [w for w in writer_counts if w > 0]
         if busy:
