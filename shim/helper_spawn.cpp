@@ -30,15 +30,15 @@
 #include <cstring>
 #include <fcntl.h>
 #include <poll.h>
-#include <sched.h>
 #include <pthread.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "context_capture.h"
-#include "inflight_descriptors.h"
 #include "helper_pool.h"
+#include "inflight_descriptors.h"
 #include "real_libc.h"
 #include "wire_channel.h"
 
@@ -197,6 +197,9 @@ void await_outcome(const helper_lease& lease, int status_read, exchange_outcome*
         }
       }
       if (outcome->child < 0 && helper_stopped(lease.pid)) {
+        // Killed, so that it never serves this request after the native
+        // call has (it is alive, stopped: its pid cannot have been reused).
+        kill(lease.pid, SIGKILL);
         outcome->channel_error = EPIPE;
         return;
       }

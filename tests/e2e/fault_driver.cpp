@@ -23,6 +23,9 @@
 //   prefork       fork a worker before any spawn (the runner starts helpers
 //                 lazily): the worker's system()/popen() still reach a helper
 //                 of its own, and the parent's afterwards one of the parent's
+//   stopped-helper  SIGSTOP every helper: system() still runs its command
+//                 exactly once (natively, after the stall check), even when
+//                 the helpers are continued afterwards; later calls work
 //   fork-during-spawn  one thread fork()s children that never exec and stay
 //                 2 s, while the main thread calls system() in a loop: no
 //                 system() waits for such a child, and no child holds a
@@ -164,6 +167,32 @@ void mode_kill_between() {
   kill_all(expect_helpers());
   expect_system("exit 5", 5);
   expect_popen("echo right-after-kill", "right-after-kill\n");
+  expect_no_children_visible();
+}
+
+int count_lines(const char *path) {
+  FILE *file = fopen(path, "r");
+  if (!file) return 0;
+  int lines = 0;
+  for (int c; (c = fgetc(file)) != EOF;) lines += c == '\n';
+  fclose(file);
+  return lines;
+}
+
+void mode_stopped_helper() {
+  expect_system("exit 3", 3);
+  std::vector<pid_t> stopped = expect_helpers();
+  for (pid_t pid : stopped) kill(pid, SIGSTOP);
+  usleep(50 * 1000);
+  unlink("stopped-helper.out");
+  int status = system("echo ran >> stopped-helper.out; exit 6");
+  check(exit_code_of(status) == 6, "system() with its helper stopped: status %d", status);
+  // A stopped helper that is continued must not run the request again.
+  for (pid_t pid : stopped) kill(pid, SIGCONT);
+  usleep(300 * 1000);
+  int lines = count_lines("stopped-helper.out");
+  check(lines == 1, "the command ran %d time(s)", lines);
+  expect_system("exit 4", 4);
   expect_no_children_visible();
 }
 
@@ -540,6 +569,8 @@ int main(int argc, char **argv) {
     mode_daemonize();
   else if (mode == "prefork")
     mode_prefork();
+  else if (mode == "stopped-helper")
+    mode_stopped_helper();
   else if (mode == "fork-during-spawn")
     mode_fork_during_spawn();
   else if (mode == "outlive" || mode == "outlive-kill")
