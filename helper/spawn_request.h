@@ -41,7 +41,7 @@ struct process_context {
   int32_t ioprio;
   uint32_t personality;
   uint64_t timer_slack_ns;
-  uint32_t affinity_bytes;  // 0: leave the helper's
+  uint32_t affinity_bytes;  // 0: unknown (the shim then goes native; the helper refuses it)
   uint8_t affinity[kAffinityBytes];
 };
 

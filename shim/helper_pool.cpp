@@ -108,6 +108,20 @@ void clear_hidden() {
   hidden_count.store(0);
 }
 
+// Keeps cancellation off for a scope: the pool's lock is held across
+// cancellation points (close, waitpid), and the shim has no exceptions, so
+// nothing would release it in a cancelled thread.
+class no_cancellation {
+ public:
+  no_cancellation() { pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &previous_); }
+  ~no_cancellation() { pthread_setcancelstate(previous_, nullptr); }
+  no_cancellation(const no_cancellation&) = delete;
+  no_cancellation& operator=(const no_cancellation&) = delete;
+
+ private:
+  int previous_;
+};
+
 void reset_slot(helper_slot& slot) {
   memset(&slot, 0, sizeof slot);
   slot.channel = -1;
@@ -275,6 +289,7 @@ void forget_helper_pid(pid_t pid) {
 }
 
 bool acquire_helper(helper_lease* lease, const char** reason) {
+  no_cancellation scope;
   const settings& config = current_settings();
   pthread_mutex_lock(&pool_lock);
   if (pool_owner != getpid()) {
@@ -351,6 +366,7 @@ bool acquire_helper(helper_lease* lease, const char** reason) {
       reset_slot(slot);
       slot.busy = true;
       slot.pid = 0;  // reserved while starting (pid 0: not a live helper yet)
+      pool_used.store(true, std::memory_order_relaxed);  // a fork from now on must reset the slot
       pthread_mutex_unlock(&pool_lock);
       helper_slot started;
       reset_slot(started);
@@ -378,6 +394,7 @@ bool acquire_helper(helper_lease* lease, const char** reason) {
 }
 
 void release_helper(helper_lease* lease, bool broken) {
+  no_cancellation scope;
   pthread_mutex_lock(&pool_lock);
   if (lease->slot >= 0 && pool_owner == getpid()) {
     helper_slot& slot = slots[lease->slot];
@@ -423,6 +440,7 @@ void helper_pool_at_load() {
 
 void helpers_before_exec() {
   if (!any_helper_pids()) return;
+  no_cancellation scope;
   pthread_mutex_lock(&pool_lock);
   if (pool_owner != getpid()) {
     pthread_mutex_unlock(&pool_lock);

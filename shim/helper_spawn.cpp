@@ -170,7 +170,7 @@ struct exchange_outcome {
 void await_outcome(const helper_lease& lease, int status_read, exchange_outcome* outcome) {
   uint8_t bytes[sizeof(pid_t) + sizeof(wire::status_record)];
   size_t got = 0;
-  bool status_open = true, channel_open = true;
+  bool status_open = true, channel_open = true, helper_killed = false;
   auto take = [&](ssize_t n) {
     if (n > 0) got += static_cast<size_t>(n);
     if (got >= sizeof(pid_t) && outcome->child < 0) memcpy(&outcome->child, bytes, sizeof(pid_t));
@@ -196,12 +196,13 @@ void await_outcome(const helper_lease& lease, int status_read, exchange_outcome*
           if (n > 0) take(n);
         }
       }
-      if (outcome->child < 0 && helper_stopped(lease.pid)) {
+      if (outcome->child < 0 && !helper_killed && helper_stopped(lease.pid)) {
         // Killed, so that it never serves this request after the native
         // call has (it is alive, stopped: its pid cannot have been reused).
+        // Then waited for like any dead helper: its copy of the pipe closes,
+        // and a child it made before it stopped still reports.
         kill(lease.pid, SIGKILL);
-        outcome->channel_error = EPIPE;
-        return;
+        helper_killed = true;
       }
       continue;
     }
@@ -306,6 +307,13 @@ spawn_result spawn_via_helper_unsaved(const spawn_plan& plan) {
     }
     wire::spawn_request request;
     build_request(plan, table, &request);
+    if (request.context.affinity_bytes == 0) {
+      // More CPUs than a request carries: the child could not be given the
+      // caller's affinity (helper/spawn_child.cpp refuses it too).
+      close_pipe(status_pipe);
+      failure = "affinity_unreadable";
+      break;
+    }
     wire::wire_writer writer;
     wire::encode_spawn_request(request, writer);
     wire_descriptors fds(cwd, status_pipe, table);
@@ -384,9 +392,17 @@ void log_spawn_call(api_kind api, const route_decision& route, const call_report
 
 // The exchange is the shim's own work: the caller's errno is as it was.
 spawn_result spawn_via_helper(const spawn_plan& plan) {
+  // Cancellation is off for the whole spawn, as glibc's posix_spawn has it:
+  // the shim has no exceptions, so a thread cancelled half-way would leave
+  // a helper leased, or the pool's lock held, for good. A pending
+  // cancellation acts at the caller's next cancellation point (the wait of
+  // system() or pclose()).
+  int previous_cancel;
+  pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &previous_cancel);
   int saved = errno;
   spawn_result result = spawn_via_helper_unsaved(plan);
   errno = saved;
+  pthread_setcancelstate(previous_cancel, nullptr);
   return result;
 }
 

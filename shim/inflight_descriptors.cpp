@@ -10,42 +10,50 @@
 namespace forkless {
 namespace {
 
-// Three descriptors per exchange, one exchange per helper at a time (at most
-// 64 helpers), two per helper being started, and a margin. The table cannot
-// fill up within the helper limit (a full one would leave a descriptor
-// unregistered, as before this existed).
-constexpr int kSlots = 5 * 64 + 16;
+// Two descriptors per spawning thread (its status pipe, made before it waits
+// for a helper), one more per exchange, two per helper being started. When
+// the table is full the call goes native rather than leave a descriptor
+// unregistered.
+constexpr int kSlots = 1024;
 
 pthread_mutex_t fork_lock = PTHREAD_MUTEX_INITIALIZER;
 int registered[kSlots];  // descriptor + 1; 0 is a free slot (valid zeroed)
+sigset_t mask_before_fork;  // the forking thread's, while it holds the lock
 
-// Holds the fork lock with every signal blocked, for the scope.
+// Holds the fork lock with every signal blocked and cancellation off, for
+// the scope: a handler that forks cannot run while the lock is held, and a
+// cancellation (close and open are cancellation points; the library has no
+// exceptions, so no destructor would run) cannot leave it held.
 class fork_fence {
  public:
   fork_fence() {
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &previous_cancel_);
     sigset_t all;
     sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &previous_);
+    pthread_sigmask(SIG_SETMASK, &all, &previous_mask_);
     pthread_mutex_lock(&fork_lock);
   }
   ~fork_fence() {
     pthread_mutex_unlock(&fork_lock);
-    pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
+    pthread_sigmask(SIG_SETMASK, &previous_mask_, nullptr);
+    pthread_setcancelstate(previous_cancel_, nullptr);
   }
   fork_fence(const fork_fence&) = delete;
   fork_fence& operator=(const fork_fence&) = delete;
 
  private:
-  sigset_t previous_;
+  sigset_t previous_mask_;
+  int previous_cancel_;
 };
 
-void add(int fd) {
+bool add(int fd) {
   for (int& slot : registered) {
     if (slot == 0) {
       slot = fd + 1;
-      return;
+      return true;
     }
   }
+  return false;
 }
 
 void remove(int fd) {
@@ -57,8 +65,21 @@ void remove(int fd) {
   }
 }
 
-void before_fork() { pthread_mutex_lock(&fork_lock); }
-void after_fork_in_parent() { pthread_mutex_unlock(&fork_lock); }
+// The prepare handler blocks signals too: glibc runs the handlers with the
+// program's mask, and a handler that forked between prepare and parent
+// would wait for the lock its own thread holds.
+void before_fork() {
+  sigset_t all, previous;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &previous);
+  pthread_mutex_lock(&fork_lock);
+  mask_before_fork = previous;
+}
+void after_fork_in_parent() {
+  sigset_t previous = mask_before_fork;
+  pthread_mutex_unlock(&fork_lock);
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+}
 void after_fork_in_child() {
   for (int& slot : registered) {
     if (slot != 0) close(slot - 1);
@@ -66,6 +87,7 @@ void after_fork_in_child() {
   }
   pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
   fork_lock = fresh;
+  pthread_sigmask(SIG_SETMASK, &mask_before_fork, nullptr);
 }
 
 }  // namespace
@@ -75,15 +97,24 @@ void inflight_descriptors_at_load() { pthread_atfork(&before_fork, &after_fork_i
 int open_inflight_pipe(int fds[2]) {
   fork_fence fence;
   if (pipe2(fds, O_CLOEXEC) != 0) return -1;
-  add(fds[0]);
-  add(fds[1]);
+  if (!add(fds[0]) || !add(fds[1])) {
+    remove(fds[0]);
+    close(fds[0]);
+    close(fds[1]);
+    errno = EMFILE;
+    return -1;
+  }
   return 0;
 }
 
 int open_inflight_cwd() {
   fork_fence fence;
   int fd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (fd >= 0) add(fd);
+  if (fd >= 0 && !add(fd)) {
+    close(fd);
+    errno = EMFILE;
+    return -1;
+  }
   return fd;
 }
 
@@ -102,8 +133,14 @@ int open_inflight_channel(int floor, int* shim_end, int* helper_end) {
     errno = error;
     return -1;
   }
-  add(*shim_end);
-  add(*helper_end);
+  if (!add(*shim_end) || !add(*helper_end)) {
+    remove(*shim_end);
+    close(*shim_end);
+    close(*helper_end);
+    *shim_end = *helper_end = -1;
+    errno = EMFILE;
+    return -1;
+  }
   return 0;
 }
 

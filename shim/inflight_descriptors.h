@@ -12,7 +12,9 @@
 // handler closes the registered ones in the child. Creating and registering,
 // and unregistering and closing, happen under a lock the fork's prepare
 // handler also takes, with signals blocked (a handler that forks cannot run
-// while the lock is held), so a fork never sees a descriptor half-way.
+// while the lock is held) and cancellation off, so a fork never sees a
+// descriptor half-way. When the table is full, opening fails (EMFILE) and
+// the call goes native.
 #pragma once
 
 namespace forkless {

@@ -26,6 +26,13 @@
 //   stopped-helper  SIGSTOP every helper: system() still runs its command
 //                 exactly once (natively, after the stall check), even when
 //                 the helpers are continued afterwards; later calls work
+//   fork-in-handler  a single-threaded program forks in a loop while a
+//                 profiling timer's handler forks too: every fork returns (a
+//                 lock the library takes around fork must not be re-entered
+//                 by a handler; glibc takes none in a single-threaded
+//                 process, so this works natively)
+//   cancel-in-spawn  a thread cancelled inside system() (its helper stopped)
+//                 leaves nothing locked: fork() and system() still work
 //   fork-during-spawn  one thread fork()s children that never exec and stay
 //                 2 s, while the main thread calls system() in a loop: no
 //                 system() waits for such a child, and no child holds a
@@ -50,6 +57,7 @@
 #include <string>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <pthread.h>
 #include <sys/wait.h>
 #include <thread>
@@ -189,11 +197,66 @@ void mode_stopped_helper() {
   check(exit_code_of(status) == 6, "system() with its helper stopped: status %d", status);
   // A stopped helper that is continued must not run the request again.
   for (pid_t pid : stopped) kill(pid, SIGCONT);
-  usleep(300 * 1000);
+  usleep(1000 * 1000);
   int lines = count_lines("stopped-helper.out");
   check(lines == 1, "the command ran %d time(s)", lines);
   expect_system("exit 4", 4);
   expect_no_children_visible();
+}
+
+volatile sig_atomic_t handler_forks = 0;
+
+void fork_from_handler(int) {
+  int saved = errno;
+  pid_t pid = fork();
+  if (pid == 0) _exit(0);
+  if (pid > 0) handler_forks = handler_forks + 1;
+  errno = saved;
+}
+
+void mode_fork_in_handler() {
+  expect_system("exit 3", 3);
+  signal(SIGCHLD, SIG_IGN);  // the children reap themselves
+  struct sigaction action {};
+  action.sa_handler = fork_from_handler;
+  action.sa_flags = SA_RESTART;
+  sigaction(SIGPROF, &action, nullptr);
+  itimerval every{{0, 300}, {0, 300}};
+  setitimer(ITIMER_PROF, &every, nullptr);
+  int forks = 0;
+  for (int i = 0; i < 2000; ++i) {
+    pid_t pid = fork();
+    if (pid == 0) _exit(0);
+    if (pid > 0) ++forks;
+  }
+  itimerval off{};
+  setitimer(ITIMER_PROF, &off, nullptr);
+  signal(SIGPROF, SIG_DFL);
+  signal(SIGCHLD, SIG_DFL);
+  check(forks == 2000, "%d of 2000 forks returned, %d more from the handler", forks, static_cast<int>(handler_forks));
+}
+
+void *system_until_cancelled(void *) {
+  system("sleep 3; exit 5");  // still waiting when cancelled, natively too
+  return nullptr;
+}
+
+void mode_cancel_in_spawn() {
+  expect_system("exit 3", 3);
+  std::vector<pid_t> stopped = expect_helpers();
+  for (pid_t pid : stopped) kill(pid, SIGSTOP);
+  pthread_t thread;
+  pthread_create(&thread, nullptr, system_until_cancelled, nullptr);
+  usleep(300 * 1000);
+  pthread_cancel(thread);
+  void *result = nullptr;
+  pthread_join(thread, &result);
+  check(result == PTHREAD_CANCELED, "the thread in system() was cancelled");
+  for (pid_t pid : stopped) kill(pid, SIGCONT);
+  pid_t pid = fork();
+  if (pid == 0) _exit(0);
+  check(pid > 0 && waitpid(pid, nullptr, 0) == pid, "fork() after the cancellation");
+  expect_system("exit 4", 4);
 }
 
 void mode_kill_during() {
@@ -498,7 +561,7 @@ void mode_fork_during_spawn() {
         _exit(0);
       }
       if (pid > 0) workers.push_back(pid);
-      usleep(300);
+      usleep(500);
     }
   });
   int slow = 0, wrong = 0, calls = 0;
@@ -552,7 +615,7 @@ int main(int argc, char **argv) {
   const std::string mode = argv[1];
   g_expect_helper = argc > 2 && std::string(argv[2]) == "--expect-helper";
   alarm(mode == "outlive-kill" ? 30 : 25);
-  e2e::BusyThreads busy(mode == "daemonize" || mode == "prefork" ? 0 : 2);
+  e2e::BusyThreads busy(mode == "daemonize" || mode == "prefork" || mode == "fork-in-handler" ? 0 : 2);
   if (mode == "kill-between")
     mode_kill_between();
   else if (mode == "kill-during")
@@ -569,6 +632,10 @@ int main(int argc, char **argv) {
     mode_daemonize();
   else if (mode == "prefork")
     mode_prefork();
+  else if (mode == "fork-in-handler")
+    mode_fork_in_handler();
+  else if (mode == "cancel-in-spawn")
+    mode_cancel_in_spawn();
   else if (mode == "stopped-helper")
     mode_stopped_helper();
   else if (mode == "fork-during-spawn")

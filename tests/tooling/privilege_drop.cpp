@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -79,6 +80,12 @@ int main(int argc, char** argv) {
     request.envp = env;
     request.context.caller_tid = static_cast<int32_t>(gettid());
     request.context.pgid = getpgrp();
+    // A complete context, so that only the credential check can refuse it.
+    cpu_set_t affinity;
+    if (sched_getaffinity(0, sizeof affinity, &affinity) == 0) {
+      request.context.affinity_bytes = sizeof affinity;
+      memcpy(request.context.affinity, &affinity, sizeof affinity);
+    }
     forkless::wire::wire_writer writer;
     forkless::wire::encode_spawn_request(request, writer);
     int status_pipe[2];
