@@ -110,7 +110,8 @@ void clear_hidden() {
 
 // Keeps cancellation off for a scope: the pool's lock is held across
 // cancellation points (close, waitpid), and the shim has no exceptions, so
-// nothing would release it in a cancelled thread.
+// nothing would release it in a cancelled thread. (acquire_helper and
+// release_helper are called with cancellation already off: helper_pool.h.)
 class no_cancellation {
  public:
   no_cancellation() { pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &previous_); }
@@ -289,7 +290,6 @@ void forget_helper_pid(pid_t pid) {
 }
 
 bool acquire_helper(helper_lease* lease, const char** reason) {
-  no_cancellation scope;
   const settings& config = current_settings();
   pthread_mutex_lock(&pool_lock);
   if (pool_owner != getpid()) {
@@ -394,7 +394,6 @@ bool acquire_helper(helper_lease* lease, const char** reason) {
 }
 
 void release_helper(helper_lease* lease, bool broken) {
-  no_cancellation scope;
   pthread_mutex_lock(&pool_lock);
   if (lease->slot >= 0 && pool_owner == getpid()) {
     helper_slot& slot = slots[lease->slot];

@@ -12,8 +12,9 @@
 //    pid means exactly that: the reply, or the channel's EOF, follows.
 //  - While the request is out, every signal is blocked in the calling thread
 //    (glibc's posix_spawn does the same around its clone), so no handler runs
-//    half-way through an exchange, and cancellation is disabled: neither can
-//    leave a helper with a half-read request or an unread reply.
+//    half-way through an exchange; cancellation is off for the whole spawn
+//    (spawn_via_helper): neither can leave a helper with a half-read request
+//    or an unread reply, nor a helper leased or the pool's lock held.
 //  - A helper that is stopped (SIGSTOP) or dead before the child exists is
 //    noticed by polling with a timeout, so a call is never held forever by it.
 //  - A child that failed after it was created (context or spawn stage) is the
@@ -240,15 +241,13 @@ void pin_helper_here(helper_lease* lease) {
   lease->pinned_cpu = sched_setaffinity(lease->pid, sizeof here, &here) == 0 ? cpu : -1;
 }
 
-// One request and its outcome, with every signal blocked and cancellation
-// off. Returns the send's error (0 when sent).
+// One request and its outcome, with every signal blocked (cancellation is
+// already off: spawn_via_helper). Returns the send's error (0 when sent).
 int exchange(helper_lease& lease, const wire::wire_writer& writer, const wire_descriptors& fds,
              int status_pipe[2], exchange_outcome* outcome) {
   sigset_t all, previous_mask;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &previous_mask);
-  int previous_cancel;
-  pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &previous_cancel);
   pin_helper_here(&lease);
   int error = wire::send_message(lease.channel, wire::message_type::spawn_request, writer.data(), writer.size(),
                                  fds.fds(), fds.count());
@@ -257,7 +256,6 @@ int exchange(helper_lease& lease, const wire::wire_writer& writer, const wire_de
     close_inflight(&status_pipe[1]);
     await_outcome(lease, status_pipe[0], outcome);
   }
-  pthread_setcancelstate(previous_cancel, nullptr);
   pthread_sigmask(SIG_SETMASK, &previous_mask, nullptr);
   return error;
 }
