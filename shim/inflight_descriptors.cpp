@@ -46,16 +46,6 @@ class fork_fence {
   int previous_cancel_;
 };
 
-bool add(int fd) {
-  for (int& slot : registered) {
-    if (slot == 0) {
-      slot = fd + 1;
-      return true;
-    }
-  }
-  return false;
-}
-
 void remove(int fd) {
   for (int& slot : registered) {
     if (slot == fd + 1) {
@@ -63,6 +53,23 @@ void remove(int fd) {
       return;
     }
   }
+}
+
+// Registers all of fds, or none: with the table full, closes them all and
+// fails with EMFILE. Called with the fork lock held.
+bool register_or_close(const int* fds, int count) {
+  int added = 0;
+  for (int& slot : registered) {
+    if (added == count) break;
+    if (slot == 0) slot = fds[added++] + 1;
+  }
+  if (added == count) return true;
+  for (int i = 0; i < count; ++i) {
+    if (i < added) remove(fds[i]);
+    close(fds[i]);
+  }
+  errno = EMFILE;
+  return false;
 }
 
 // The prepare handler blocks signals too: glibc runs the handlers with the
@@ -97,25 +104,13 @@ void inflight_descriptors_at_load() { pthread_atfork(&before_fork, &after_fork_i
 int open_inflight_pipe(int fds[2]) {
   fork_fence fence;
   if (pipe2(fds, O_CLOEXEC) != 0) return -1;
-  if (!add(fds[0]) || !add(fds[1])) {
-    remove(fds[0]);
-    close(fds[0]);
-    close(fds[1]);
-    errno = EMFILE;
-    return -1;
-  }
-  return 0;
+  return register_or_close(fds, 2) ? 0 : -1;
 }
 
 int open_inflight_cwd() {
   fork_fence fence;
   int fd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (fd >= 0 && !add(fd)) {
-    close(fd);
-    errno = EMFILE;
-    return -1;
-  }
-  return fd;
+  return fd >= 0 && register_or_close(&fd, 1) ? fd : -1;
 }
 
 int open_inflight_channel(int floor, int* shim_end, int* helper_end) {
@@ -133,15 +128,10 @@ int open_inflight_channel(int floor, int* shim_end, int* helper_end) {
     errno = error;
     return -1;
   }
-  if (!add(*shim_end) || !add(*helper_end)) {
-    remove(*shim_end);
-    close(*shim_end);
-    close(*helper_end);
-    *shim_end = *helper_end = -1;
-    errno = EMFILE;
-    return -1;
-  }
-  return 0;
+  int ends[2] = {*shim_end, *helper_end};
+  if (register_or_close(ends, 2)) return 0;
+  *shim_end = *helper_end = -1;
+  return -1;
 }
 
 void settle_inflight(int fd) {
