@@ -34,17 +34,21 @@ int send_record(int socket, const void* head, size_t head_bytes, const void* bod
   }
 }
 
-bool reserve(void** buffer, size_t* capacity, size_t needed, size_t element) {
+// Grows *buffer to hold at least `needed` elements, keeping the first `in_use`.
+// Sizes are rounded up to whole pages, so a request that grows a little at a
+// time does not remap on every call; the buffers are kept across requests.
+bool reserve(void** buffer, size_t* capacity, size_t needed, size_t element, size_t in_use) {
   if (needed <= *capacity) return true;
-  size_t bytes = needed * element;
+  constexpr size_t kPage = 4096;
+  size_t bytes = (needed * element + kPage - 1) / kPage * kPage;
   void* memory = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (memory == MAP_FAILED) return false;
   if (*buffer) {
-    memcpy(memory, *buffer, *capacity * element);
+    memcpy(memory, *buffer, in_use * element);
     munmap(*buffer, *capacity * element);
   }
   *buffer = memory;
-  *capacity = needed;
+  *capacity = bytes / element;
   return true;
 }
 
@@ -72,8 +76,7 @@ ssize_t receive_record(int socket, uint8_t* data, size_t capacity, received_mess
     memcpy(incoming, CMSG_DATA(cmsg), count * sizeof(int));
     bool fits = message->fd_count + count <= max_fds &&
                 reserve(reinterpret_cast<void**>(&message->fds), &message->fd_capacity,
-                        message->fd_count + count < 64 ? 64 : (message->fd_count + count) * 2,
-                        sizeof(int));
+                        message->fd_count + count, sizeof(int), message->fd_count);
     for (size_t i = 0; i < count; ++i) {
       if (fits)
         message->fds[message->fd_count++] = incoming[i];
@@ -126,7 +129,7 @@ int receive_message(int socket, received_message* message, size_t max_fds, uint8
     return EPROTO;
   message->type = head.type;
   size_t capacity = head.payload_bytes ? head.payload_bytes : 1;
-  if (!reserve(reinterpret_cast<void**>(&message->payload), &message->payload_capacity, capacity, 1))
+  if (!reserve(reinterpret_cast<void**>(&message->payload), &message->payload_capacity, capacity, 1, 0))
     return ENOMEM;
   size_t body = static_cast<size_t>(got) - sizeof head;
   if (body > head.payload_bytes) return EPROTO;
