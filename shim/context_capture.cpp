@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "linux_dirent.h"
+#include "inflight_descriptors.h"
 
 namespace forkless {
 namespace {
@@ -74,7 +75,7 @@ bool descriptor_list::add(int fd) {
 }
 
 descriptor_list::scan_result descriptor_list::capture_inheritable(uint32_t max_open) {
-  int directory = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int directory = open_inflight_file("/proc/self/fd", O_RDONLY | O_DIRECTORY);
   if (directory < 0) return scan_result::failed;
   alignas(8) char buffer[4096];
   bool ok = true;
@@ -93,7 +94,7 @@ descriptor_list::scan_result descriptor_list::capture_inheritable(uint32_t max_o
       int fd = atoi(entry->d_name);
       if (fd == directory) continue;
       if (++open_count > max_open) {
-        close(directory);
+        close_inflight(&directory);
         return scan_result::too_many;
       }
       int flags = fcntl(fd, F_GETFD);
@@ -108,16 +109,16 @@ descriptor_list::scan_result descriptor_list::capture_inheritable(uint32_t max_o
     }
     if (!ok) break;
   }
-  close(directory);
+  close_inflight(&directory);
   return ok ? scan_result::ok : scan_result::failed;
 }
 
 static void read_umask() {
-  int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+  int fd = open_inflight_file("/proc/self/status", O_RDONLY);
   if (fd >= 0) {
     char buffer[4096];
     ssize_t got = read(fd, buffer, sizeof buffer - 1);
-    close(fd);
+    close_inflight(&fd);
     if (got > 0) {
       buffer[got] = '\0';
       if (const char* line = strstr(buffer, "\nUmask:")) {

@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "unwinder.h"
+#include "inflight_descriptors.h"
 
 namespace forkless {
 
@@ -31,11 +32,11 @@ void write_line(const char* line, size_t length) {
   const char* path = current_settings().log_file;
   int saved = errno;
   if (path[0]) {
-    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
+    int fd = open_inflight_file(path, O_WRONLY | O_APPEND | O_CREAT | O_NOCTTY, 0644);
     if (fd >= 0) {
       ssize_t ignored = write(fd, line, length);
       (void)ignored;
-      close(fd);
+      close_inflight(&fd);
     }
   } else {
     ssize_t ignored = write(2, line, length);
@@ -86,11 +87,11 @@ const char* route_name(route_kind route) {
 }
 
 long resident_mb() {
-  int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+  int fd = open_inflight_file("/proc/self/statm", O_RDONLY);
   if (fd < 0) return -1;
   char buffer[128];
   ssize_t got = read(fd, buffer, sizeof buffer - 1);
-  close(fd);
+  close_inflight(&fd);
   if (got <= 0) return -1;
   buffer[got] = '\0';
   long size = 0, resident = 0;

@@ -1,4 +1,5 @@
 #include "helper_identity.h"
+#include "inflight_descriptors.h"
 
 #include <cerrno>
 #include <cstdio>
@@ -25,7 +26,7 @@ uint64_t hash_bytes(const void* data, size_t size, uint64_t hash = 1469598103934
 
 // Reads a small procfs file into buffer; returns its length or -1.
 ssize_t read_small_file(const char* path, char* buffer, size_t capacity) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  int fd = open_inflight_file(path, O_RDONLY);
   if (fd < 0) return -1;
   ssize_t total = 0;
   while (static_cast<size_t>(total) < capacity) {
@@ -34,7 +35,7 @@ ssize_t read_small_file(const char* path, char* buffer, size_t capacity) {
     if (got <= 0) break;
     total += got;
   }
-  close(fd);
+  close_inflight(&fd);
   return total;
 }
 

@@ -11,7 +11,8 @@ namespace forkless {
 namespace {
 
 // Two descriptors per spawning thread (its status pipe, made before it waits
-// for a helper), one more per exchange, two per helper being started. When
+// for a helper), one more per exchange, two per helper being started, one
+// per file being read. When
 // the table is full the call goes native rather than leave a descriptor
 // unregistered.
 constexpr int kSlots = 1024;
@@ -110,6 +111,12 @@ int open_inflight_pipe(int fds[2]) {
 int open_inflight_cwd() {
   fork_fence fence;
   int fd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  return fd >= 0 && register_or_close(&fd, 1) ? fd : -1;
+}
+
+int open_inflight_file(const char* path, int flags, unsigned mode) {
+  fork_fence fence;
+  int fd = open(path, flags | O_CLOEXEC, static_cast<mode_t>(mode));
   return fd >= 0 && register_or_close(&fd, 1) ? fd : -1;
 }
 

@@ -1,6 +1,7 @@
 // Descriptors the shim opens for a short while: for one helper exchange (the
-// status pipe's two ends, the cwd) and while a helper starts (both ends of
-// its channel). They are kept out of children made by a real fork().
+// status pipe's two ends, the cwd), while a helper starts (both ends of its
+// channel), and the files it reads for a moment (under /proc, the log file).
+// They are kept out of children made by a real fork().
 //
 // Hazard: between the moment such a descriptor exists and the moment the
 // shim closes it (or hands it to the helper pool, whose own fork handler
@@ -33,6 +34,10 @@ int open_inflight_cwd();
 // close-on-exec numbers at or above floor, both registered. Returns 0 or -1
 // with errno.
 int open_inflight_channel(int floor, int* shim_end, int* helper_end);
+
+// open(path, flags | O_CLOEXEC, mode), registered. Returns the descriptor or
+// -1 with errno. Not for use inside fork handlers (the lock is held there).
+int open_inflight_file(const char* path, int flags, unsigned mode = 0);
 
 // Unregisters and closes fd (nothing for -1); sets *fd to -1.
 void close_inflight(int* fd);

@@ -24,6 +24,7 @@
 #include "helper_pool.h"
 #include "linux_dirent.h"
 #include "real_libc.h"
+#include "inflight_descriptors.h"
 
 namespace forkless {
 namespace {
@@ -34,7 +35,7 @@ enum class presence { some, none, unknown };
 presence task_has_other_child(const char* tid) {
   char path[64];
   snprintf(path, sizeof path, "/proc/self/task/%s/children", tid);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  int fd = open_inflight_file(path, O_RDONLY);
   if (fd < 0) return presence::unknown;
   char buffer[1024];
   char number[16];
@@ -63,12 +64,12 @@ presence task_has_other_child(const char* tid) {
     number[digits] = '\0';
     if (!is_helper_pid(static_cast<pid_t>(atoi(number)))) found = presence::some;
   }
-  close(fd);
+  close_inflight(&fd);
   return found;
 }
 
 presence other_child_presence() {
-  int directory = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int directory = open_inflight_file("/proc/self/task", O_RDONLY | O_DIRECTORY);
   if (directory < 0) return presence::unknown;
   alignas(8) char buffer[2048];
   presence result = presence::none;
@@ -89,7 +90,7 @@ presence other_child_presence() {
     }
     if (result != presence::none) break;
   }
-  close(directory);
+  close_inflight(&directory);
   return result;
 }
 

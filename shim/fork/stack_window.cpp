@@ -12,6 +12,7 @@
 // - The buffer is made with mmap before any clone and only memcpy touches it
 //   afterwards: nothing between clone and exec allocates.
 #include "stack_window.h"
+#include "../inflight_descriptors.h"
 
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -95,7 +96,7 @@ uintptr_t parse_hex(const char*& cursor) {
 // End of the mapping holding sp, from /proc/self/maps (read in pieces into a
 // stack buffer, lines split across reads handled).
 bool mapping_top(uintptr_t sp, uintptr_t* top) {
-  int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+  int fd = open_inflight_file("/proc/self/maps", O_RDONLY);
   if (fd < 0) return false;
   char buffer[4096];
   size_t held = 0;
@@ -126,7 +127,7 @@ bool mapping_top(uintptr_t sp, uintptr_t* top) {
     memmove(buffer, line, held);
     if (held >= sizeof buffer - 1) held = 0;  // a line longer than the buffer: skip it
   }
-  close(fd);
+  close_inflight(&fd);
   return found;
 }
 
