@@ -1,130 +1,92 @@
-// libunwind through dlopen: the library must not need libunwind at load time
-// (readelf -d lists only libc), and most processes never ask for a stack.
+// Call stacks through libgcc's unwinder, linked into the library statically
+// (-static-libgcc): it walks the .eh_frame tables of the loaded objects it
+// finds with dl_iterate_phdr, and needs no descriptor, thread or library of
+// its own.
 //
 // Hazards:
-// - libunwind.so.8 exports the local-only API under mangled names
-//   (_ULx86_64_step, ...; the unw_* names in <libunwind.h> are macros), and
-//   also defines _Unwind_Backtrace: it is opened RTLD_LOCAL so that it never
-//   takes the place of libgcc's unwinder for the host program.
-// - capture_* start unwinding in their own frame (the context is taken there),
-//   so they are never inlined and skip counts stay exact.
+// - libunwind, used before, opened a pipe at its first use and kept it; it
+//   read and wrote that pipe whenever it met a frame without unwind
+//   information. A program that closed those two descriptors and reused the
+//   numbers had its own descriptors read and written. libgcc's unwinder
+//   instead stops at the first frame without unwind information (JIT code):
+//   the frames fork() sites are matched on lie below such frames.
+// - capture_* are never inlined and never tail-call: the first frame the
+//   unwinder reports is their own, so skip counts stay exact.
 // - A return address may be the last byte of a procedure (a call to a
 //   noreturn function): lookups use ip - 1, the call instruction itself.
-#define UNW_LOCAL_ONLY
+// - Names of functions that are not exported come from the file's .symtab,
+//   read with a private mapping of the file (descriptor registered like any
+//   the library holds for a moment); stripped files have none, and the
+//   dynamic symbol table (dladdr1) is tried first anyway.
 #include "unwinder.h"
 
 #include <dlfcn.h>
+#include <elf.h>
+#include <fcntl.h>
 #include <link.h>
-#include <libunwind.h>
-#include <pthread.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <unwind.h>
 
 #include <cstring>
+
+#include "inflight_descriptors.h"
 
 namespace forkless {
 namespace {
 
-#if defined(__x86_64__)
-#define FORKLESS_UNW_ARCH "x86_64"
-#elif defined(__aarch64__)
-#define FORKLESS_UNW_ARCH "aarch64"
-#else
-#define FORKLESS_UNW_ARCH "unknown"
-#endif
-#define FORKLESS_UNW_LOCAL(fn) "_UL" FORKLESS_UNW_ARCH "_" fn
-
-struct libunwind_api {
-  int (*getcontext)(unw_context_t*);
-  int (*init_local)(unw_cursor_t*, unw_context_t*);
-  int (*step)(unw_cursor_t*);
-  int (*get_reg)(unw_cursor_t*, unw_regnum_t, unw_word_t*);
-  int (*set_reg)(unw_cursor_t*, unw_regnum_t, unw_word_t);
-  int (*get_proc_info)(unw_cursor_t*, unw_proc_info_t*);
-  int (*get_proc_name)(unw_cursor_t*, char*, size_t, unw_word_t*);
-  int (*backtrace)(void**, int);
+struct ip_walk {
+  void** ips;
+  int max;
+  int skip;  // frames still to drop, capture_backtrace's own included
+  int count;
 };
 
-libunwind_api api;
-bool api_loaded = false;
-pthread_once_t api_once = PTHREAD_ONCE_INIT;
-
-template <typename F>
-bool resolve(void* handle, const char* name, F* out) {
-  void* address = dlsym(handle, name);
-  if (address == nullptr) return false;
-  *out = reinterpret_cast<F>(address);
-  return true;
-}
-
-void load_libunwind() {
-  void* handle = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
-  if (handle == nullptr) return;
-  libunwind_api loaded{};
-  bool ok = resolve(handle, "_U" FORKLESS_UNW_ARCH "_getcontext", &loaded.getcontext) &&
-            resolve(handle, FORKLESS_UNW_LOCAL("init_local"), &loaded.init_local) &&
-            resolve(handle, FORKLESS_UNW_LOCAL("step"), &loaded.step) &&
-            resolve(handle, FORKLESS_UNW_LOCAL("get_reg"), &loaded.get_reg) &&
-            resolve(handle, FORKLESS_UNW_LOCAL("set_reg"), &loaded.set_reg) &&
-            resolve(handle, FORKLESS_UNW_LOCAL("get_proc_info"), &loaded.get_proc_info) &&
-            resolve(handle, FORKLESS_UNW_LOCAL("get_proc_name"), &loaded.get_proc_name) &&
-            resolve(handle, "unw_backtrace", &loaded.backtrace);
-  if (!ok) {
-    dlclose(handle);
-    return;
+_Unwind_Reason_Code collect_ip(_Unwind_Context* context, void* argument) {
+  auto* walk = static_cast<ip_walk*>(argument);
+  uintptr_t ip = _Unwind_GetIP(context);
+  if (ip == 0) return _URC_END_OF_STACK;
+  if (walk->skip > 0) {
+    --walk->skip;
+    return _URC_NO_REASON;
   }
-  api = loaded;
-  api_loaded = true;
+  if (walk->count >= walk->max) return _URC_END_OF_STACK;
+  walk->ips[walk->count++] = reinterpret_cast<void*>(ip);
+  return _URC_NO_REASON;
 }
 
-}  // namespace
+struct frame_walk {
+  stack_frame* frames;
+  int max;
+  int skip;  // frames still to drop, capture_frames' own included
+  int count;
+};
 
-bool unwinder_available() {
-  pthread_once(&api_once, load_libunwind);
-  return api_loaded;
-}
-
-__attribute__((noinline)) int capture_frames(stack_frame* frames, int max, int skip) {
-  if (max <= 0 || !unwinder_available()) return 0;
-  unw_context_t context;
-  unw_cursor_t cursor;
-  if (api.getcontext(&context) != 0 || api.init_local(&cursor, &context) != 0) return 0;
-  // The cursor starts in this function; its first step reaches our caller.
-  int to_skip = skip + 1;
-  int count = 0;
-  while (count < max && api.step(&cursor) > 0) {
-    if (to_skip > 0) {
-      --to_skip;
-      continue;
-    }
-    unw_word_t ip = 0;
-    unw_word_t sp = 0;
-    if (api.get_reg(&cursor, UNW_REG_IP, &ip) != 0 || ip == 0) break;
-    api.get_reg(&cursor, UNW_REG_SP, &sp);
-    frames[count].ip = ip;
-    frames[count].sp = sp;
-    ++count;
+// The context of frame i holds, as its CFA, the canonical frame address of
+// the frame it was reached from (i - 1): frame i's stack pointer at its call.
+_Unwind_Reason_Code collect_frame(_Unwind_Context* context, void* argument) {
+  auto* walk = static_cast<frame_walk*>(argument);
+  uintptr_t ip = _Unwind_GetIP(context);
+  if (ip == 0) return _URC_END_OF_STACK;
+  if (walk->skip > 0) {
+    --walk->skip;
+    return _URC_NO_REASON;
   }
-  return count;
+  if (walk->count >= walk->max) return _URC_END_OF_STACK;
+  walk->frames[walk->count++] = stack_frame{ip, static_cast<uintptr_t>(_Unwind_GetCFA(context))};
+  return _URC_NO_REASON;
 }
 
-__attribute__((noinline)) int capture_backtrace(void** ips, int max, int skip) {
-  if (max <= 0 || skip < 0 || !unwinder_available()) return 0;
-  // unw_backtrace (libunwind's cached fast path, about 15 ns a frame) starts
-  // at its caller: this function, hence the extra frame dropped.
-  constexpr int kMost = 256;
-  void* all[kMost];
-  int want = max + skip + 1;
-  if (want > kMost) want = kMost;
-  int got = api.backtrace(all, want);
-  int count = 0;
-  for (int i = skip + 1; i < got && count < max; ++i) ips[count++] = all[i];
-  return count;
+void copy_name(char* name, size_t name_len, const char* from) {
+  size_t length = strlen(from);
+  if (length >= name_len) length = name_len - 1;
+  memcpy(name, from, length);
+  name[length] = '\0';
 }
 
-namespace {
-
-// Name from the dynamic symbol table when an exported symbol covers address
-// (cheap: no file is read); libunwind's lookup reads the file's .symtab.
-bool exported_name(uintptr_t address, char* name, size_t name_len) {
+// The exported symbol covering address (cheap: no file is read).
+bool exported_symbol(uintptr_t address, uintptr_t* start, uintptr_t* end, char* name, size_t name_len) {
   Dl_info info;
   void* extra = nullptr;
   if (dladdr1(reinterpret_cast<void*>(address), &info, &extra, RTLD_DL_SYMENT) == 0) return false;
@@ -132,35 +94,117 @@ bool exported_name(uintptr_t address, char* name, size_t name_len) {
   if (info.dli_sname == nullptr || info.dli_saddr == nullptr || symbol == nullptr) return false;
   uintptr_t begin = reinterpret_cast<uintptr_t>(info.dli_saddr);
   if (address < begin || address >= begin + symbol->st_size) return false;
-  size_t length = strlen(info.dli_sname);
-  if (length >= name_len) length = name_len - 1;
-  memcpy(name, info.dli_sname, length);
-  name[length] = '\0';
+  *start = begin;
+  *end = begin + symbol->st_size;
+  copy_name(name, name_len, info.dli_sname);
   return true;
+}
+
+// The loaded object holding address: its load bias and file name.
+struct object_lookup {
+  uintptr_t address;
+  bool found;
+  uintptr_t bias;
+  const char* path;
+};
+
+int find_object(dl_phdr_info* info, size_t, void* argument) {
+  auto* lookup = static_cast<object_lookup*>(argument);
+  for (int i = 0; i < info->dlpi_phnum; ++i) {
+    const ElfW(Phdr)& segment = info->dlpi_phdr[i];
+    if (segment.p_type != PT_LOAD) continue;
+    uintptr_t begin = info->dlpi_addr + segment.p_vaddr;
+    if (lookup->address >= begin && lookup->address < begin + segment.p_memsz) {
+      lookup->found = true;
+      lookup->bias = info->dlpi_addr;
+      lookup->path = info->dlpi_name;
+      return 1;
+    }
+  }
+  return 0;
+}
+
+// The function symbol of the file's .symtab covering address - bias.
+bool file_symbol(const char* path, uintptr_t bias, uintptr_t address, uintptr_t* start, uintptr_t* end,
+                 char* name, size_t name_len) {
+  int fd = open_inflight_file(path, O_RDONLY);
+  if (fd < 0) return false;
+  struct stat st;
+  void* image = MAP_FAILED;
+  if (fstat(fd, &st) == 0 && st.st_size >= static_cast<off_t>(sizeof(ElfW(Ehdr))))
+    image = mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+  close_inflight(&fd);
+  if (image == MAP_FAILED) return false;
+  const auto* bytes = static_cast<const uint8_t*>(image);
+  const size_t size = static_cast<size_t>(st.st_size);
+  auto inside = [size](uint64_t offset, uint64_t length) { return offset <= size && length <= size - offset; };
+  const auto* header = static_cast<const ElfW(Ehdr)*>(image);
+  bool found = false;
+  if (memcmp(header->e_ident, ELFMAG, SELFMAG) == 0 && header->e_shentsize == sizeof(ElfW(Shdr)) &&
+      inside(header->e_shoff, uint64_t{header->e_shnum} * sizeof(ElfW(Shdr)))) {
+    const auto* sections = reinterpret_cast<const ElfW(Shdr)*>(bytes + header->e_shoff);
+    const uintptr_t wanted = address - bias;
+    for (int i = 0; i < header->e_shnum && !found; ++i) {
+      const ElfW(Shdr)& table = sections[i];
+      if (table.sh_type != SHT_SYMTAB || table.sh_entsize != sizeof(ElfW(Sym)) || table.sh_link >= header->e_shnum)
+        continue;
+      const ElfW(Shdr)& strings = sections[table.sh_link];
+      if (!inside(table.sh_offset, table.sh_size) || !inside(strings.sh_offset, strings.sh_size)) continue;
+      const auto* symbols = reinterpret_cast<const ElfW(Sym)*>(bytes + table.sh_offset);
+      size_t count = table.sh_size / sizeof(ElfW(Sym));
+      for (size_t k = 0; k < count; ++k) {
+        const ElfW(Sym)& symbol = symbols[k];
+        if ((symbol.st_info & 0xf) != STT_FUNC || symbol.st_size == 0 || symbol.st_shndx == SHN_UNDEF) continue;
+        if (wanted < symbol.st_value || wanted - symbol.st_value >= symbol.st_size) continue;
+        if (symbol.st_name >= strings.sh_size) continue;
+        const char* text = reinterpret_cast<const char*>(bytes + strings.sh_offset + symbol.st_name);
+        size_t room = strings.sh_size - symbol.st_name;
+        if (strnlen(text, room) == room) continue;  // not terminated inside the table
+        *start = bias + symbol.st_value;
+        *end = *start + symbol.st_size;
+        copy_name(name, name_len, text);
+        found = true;
+        break;
+      }
+    }
+  }
+  munmap(image, size);
+  return found;
 }
 
 }  // namespace
 
+__attribute__((noinline)) int capture_backtrace(void** ips, int max, int skip) {
+  if (max <= 0 || skip < 0) return 0;
+  ip_walk walk{ips, max, skip + 1, 0};
+  _Unwind_Backtrace(collect_ip, &walk);
+  asm volatile("" ::: "memory");  // keeps the call above from becoming a tail call
+  return walk.count;
+}
+
+__attribute__((noinline)) int capture_frames(stack_frame* frames, int max, int skip) {
+  if (max <= 0 || skip < 0) return 0;
+  frame_walk walk{frames, max, skip + 1, 0};
+  _Unwind_Backtrace(collect_frame, &walk);
+  asm volatile("" ::: "memory");
+  return walk.count;
+}
+
 bool proc_extent(void* ip, uintptr_t* start, uintptr_t* end, char* name, size_t name_len) {
-  if (name != nullptr && name_len > 0) name[0] = '\0';
-  if (ip == nullptr || !unwinder_available()) return false;
-  unw_context_t context;
-  unw_cursor_t cursor;
-  if (api.getcontext(&context) != 0 || api.init_local(&cursor, &context) != 0) return false;
-  // The cursor is made to point at the call instruction before ip.
-  if (api.set_reg(&cursor, UNW_REG_IP, reinterpret_cast<unw_word_t>(ip) - 1) != 0) return false;
-  unw_proc_info_t info;
-  memset(&info, 0, sizeof info);
-  if (api.get_proc_info(&cursor, &info) != 0 || info.start_ip == 0) return false;
-  *start = info.start_ip;
-  *end = info.end_ip;
-  uintptr_t call = reinterpret_cast<uintptr_t>(ip) - 1;
-  if (name != nullptr && name_len > 0 && !exported_name(call, name, name_len)) {
-    unw_word_t offset = 0;
-    if (api.get_proc_name(&cursor, name, name_len, &offset) != 0) name[0] = '\0';
-    name[name_len - 1] = '\0';
+  char scratch[2];
+  if (name == nullptr || name_len == 0) {
+    name = scratch;
+    name_len = sizeof scratch;
   }
-  return true;
+  name[0] = '\0';
+  if (ip == nullptr) return false;
+  uintptr_t call = reinterpret_cast<uintptr_t>(ip) - 1;
+  if (exported_symbol(call, start, end, name, name_len)) return true;
+  object_lookup lookup{call, false, 0, nullptr};
+  dl_iterate_phdr(find_object, &lookup);
+  if (!lookup.found) return false;
+  const char* path = lookup.path && lookup.path[0] ? lookup.path : "/proc/self/exe";
+  return file_symbol(path, lookup.bias, call, start, end, name, name_len);
 }
 
 }  // namespace forkless

@@ -1,10 +1,12 @@
-// Call-stack inspection through libunwind, loaded with dlopen("libunwind.so.8")
-// the first time something asks (site matching of fork(), FORKLESS_LOG=2
-// backtraces). The library itself links nothing but libc: when libunwind is
-// missing every function here answers "unknown" (0 frames, false).
+// Call-stack inspection (site matching of fork(), FORKLESS_LOG=2 backtraces)
+// through libgcc's unwinder, linked in statically: the library still needs
+// nothing but libc at load time, and unwinding opens no descriptor and
+// starts no thread. Frames are found from the loaded objects' unwind tables
+// (.eh_frame); a walk ends at the first frame that has none (JIT code).
 //
-// All functions may allocate and take locks (dlopen, libunwind's caches):
-// never call them between a clone and the exec that follows.
+// All functions may take locks (the dynamic loader's, through
+// dl_iterate_phdr) and map files: never call them between a clone and the
+// exec that follows.
 #pragma once
 
 #include <cstddef>
@@ -12,12 +14,9 @@
 
 namespace forkless {
 
-// True once libunwind is loaded (loads it on first call).
-bool unwinder_available();
-
 // Return addresses of the callers of capture_backtrace: ips[0] is the address
 // capture_backtrace returns to when skip is 0; skip drops that many more
-// frames. Returns the number stored (0 when libunwind is unavailable).
+// frames. Returns the number stored.
 int capture_backtrace(void** ips, int max, int skip);
 
 // One frame of the calling thread: ip is the address execution resumes at in
@@ -33,11 +32,10 @@ struct stack_frame {
 // capture_frames when skip is 0.
 int capture_frames(stack_frame* frames, int max, int skip);
 
-// The procedure holding the return address ip (looked up at ip - 1, the call
-// instruction): its extent [*start, *end) from the unwind tables (start_ip,
-// end_ip of unw_get_proc_info) and its symbol name (from the ELF symbol
-// tables, .symtab when the file has one, else .dynsym). Name is "" when
-// unknown; returns false when no procedure holds ip.
+// The function holding the return address ip (looked up at ip - 1, the call
+// instruction): the extent [*start, *end) and name of the function symbol
+// covering it, from the dynamic symbol table, else from the file's .symtab.
+// False (name "") when no symbol covers it.
 bool proc_extent(void* ip, uintptr_t* start, uintptr_t* end, char* name, size_t name_len);
 
 }  // namespace forkless

@@ -10,7 +10,7 @@
      parent alike; the parent then calls resume with a fresh frame.
    - The decisions (site, stack snapshot, signals) run in C++ before the
      clone, from forkless_fork_prepare, while this entry has a normal frame
-     with CFI, so libunwind can walk from prepare to fork's caller.
+     with CFI, so the unwinder can walk from prepare to fork's caller.
    - The caller's own frames may be changed by the child too (slots the
      compiler reuses in the branch it thinks never returns): prepare has taken
      a copy and resume puts it back before anything else.
