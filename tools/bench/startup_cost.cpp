@@ -2,8 +2,10 @@
 // library preloaded (helper started eagerly or lazily) against native, and,
 // with --floor-lib, with an empty library preloaded: what any preload costs.
 // forkless-bench itself runs natively here; only the measured program gets
-// LD_PRELOAD. The variants run round-robin (native, eager, lazy, native, ...)
-// so that drift in the machine's state hits them alike. Hazard: with eager
+// LD_PRELOAD. The variants run round-robin, each run starting one variant
+// later (native, empty, eager, lazy; empty, eager, lazy, native; ...), so
+// that drift in the machine's state, and the after-effects of the variant
+// before, hit them alike. Hazard: with eager
 // start the program starts its helper from a constructor; the helper outlives
 // the program briefly (until it sees EOF). That is not part of the time, and
 // it must not overlap the next variant's run either (it would be charged to
@@ -71,7 +73,11 @@ int run_startup_cost(bench_args& args) {
   }
   prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
   for (long run = 0; run < runs; ++run) {
-    for (startup_variant& variant : variants) {
+    // Each run starts with the next variant: a variant that always followed
+    // another (lazy after eager, whose helper has just exited) would carry
+    // its after-effects on caches and CPUs alone.
+    for (size_t turn = 0; turn < variants.size(); ++turn) {
+      startup_variant& variant = variants[(static_cast<size_t>(run) + turn) % variants.size()];
       long long start = monotonic_ns();
       int status = run_child(args.command(), variant.env, nullptr, true);
       variant.samples_ns.push_back(monotonic_ns() - start);
