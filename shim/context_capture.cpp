@@ -22,8 +22,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "linux_dirent.h"
 #include "inflight_descriptors.h"
+#include "linux_dirent.h"
 
 namespace forkless {
 namespace {

@@ -13,8 +13,8 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "unwinder.h"
 #include "inflight_descriptors.h"
+#include "unwinder.h"
 
 namespace forkless {
 

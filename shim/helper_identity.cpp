@@ -1,5 +1,4 @@
 #include "helper_identity.h"
-#include "inflight_descriptors.h"
 
 #include <cerrno>
 #include <cstdio>
@@ -11,6 +10,8 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include "inflight_descriptors.h"
 
 namespace forkless {
 

@@ -22,9 +22,9 @@
 #include <unistd.h>
 
 #include "helper_pool.h"
+#include "inflight_descriptors.h"
 #include "linux_dirent.h"
 #include "real_libc.h"
-#include "inflight_descriptors.h"
 
 namespace forkless {
 namespace {

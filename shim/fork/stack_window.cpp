@@ -12,7 +12,6 @@
 // - The buffer is made with mmap before any clone and only memcpy touches it
 //   afterwards: nothing between clone and exec allocates.
 #include "stack_window.h"
-#include "../inflight_descriptors.h"
 
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -21,6 +20,8 @@
 #include <unistd.h>
 
 #include <cstring>
+
+#include "../inflight_descriptors.h"
 
 namespace forkless {
 namespace {

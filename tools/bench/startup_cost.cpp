@@ -64,7 +64,11 @@ int run_startup_cost(bench_args& args) {
   variants.push_back({"native", clean_environment({}), {}, 0});
   if (!floor_lib.empty()) variants.push_back({"empty", clean_environment({"LD_PRELOAD=" + floor_lib}), {}, 0});
   if (!lib.empty()) {
-    variants.push_back({"eager", clean_environment({"LD_PRELOAD=" + lib, "FORKLESS_HELPER_START=eager"}), {}, 0});
+    // "eager" is the default (no FORKLESS_HELPER_START): the program starts
+    // its helper at load, and its descendants, which inherit the variable the
+    // library then sets, start theirs lazily. FORKLESS_HELPER_START=eager
+    // would make every process of a pipeline start one.
+    variants.push_back({"eager", clean_environment({"LD_PRELOAD=" + lib}), {}, 0});
     variants.push_back({"lazy", clean_environment({"LD_PRELOAD=" + lib, "FORKLESS_HELPER_START=lazy"}), {}, 0});
   }
   for (startup_variant& variant : variants) {  // warm-up, not counted; shows loader errors
