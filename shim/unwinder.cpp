@@ -36,30 +36,10 @@
 namespace forkless {
 namespace {
 
-struct ip_walk {
-  void** ips;
-  int max;
-  int skip;  // frames still to drop, capture_backtrace's own included
-  int count;
-};
-
-_Unwind_Reason_Code collect_ip(_Unwind_Context* context, void* argument) {
-  auto* walk = static_cast<ip_walk*>(argument);
-  uintptr_t ip = _Unwind_GetIP(context);
-  if (ip == 0) return _URC_END_OF_STACK;
-  if (walk->skip > 0) {
-    --walk->skip;
-    return _URC_NO_REASON;
-  }
-  if (walk->count >= walk->max) return _URC_END_OF_STACK;
-  walk->ips[walk->count++] = reinterpret_cast<void*>(ip);
-  return _URC_NO_REASON;
-}
-
 struct frame_walk {
   stack_frame* frames;
   int max;
-  int skip;  // frames still to drop, capture_frames' own included
+  int skip;  // frames still to drop, the capturing function's own included
   int count;
 };
 
@@ -175,10 +155,13 @@ bool file_symbol(const char* path, uintptr_t bias, uintptr_t address, uintptr_t*
 }  // namespace
 
 __attribute__((noinline)) int capture_backtrace(void** ips, int max, int skip) {
+  constexpr int kMost = 64;
   if (max <= 0 || skip < 0) return 0;
-  ip_walk walk{ips, max, skip + 1, 0};
-  _Unwind_Backtrace(collect_ip, &walk);
-  asm volatile("" ::: "memory");  // keeps the call above from becoming a tail call
+  if (max > kMost) max = kMost;
+  stack_frame frames[kMost];
+  frame_walk walk{frames, max, skip + 1, 0};
+  _Unwind_Backtrace(collect_frame, &walk);
+  for (int i = 0; i < walk.count; ++i) ips[i] = reinterpret_cast<void*>(frames[i].ip);
   return walk.count;
 }
 
@@ -186,7 +169,6 @@ __attribute__((noinline)) int capture_frames(stack_frame* frames, int max, int s
   if (max <= 0 || skip < 0) return 0;
   frame_walk walk{frames, max, skip + 1, 0};
   _Unwind_Backtrace(collect_frame, &walk);
-  asm volatile("" ::: "memory");
   return walk.count;
 }
 

@@ -16,7 +16,7 @@ namespace forkless {
 
 // Return addresses of the callers of capture_backtrace: ips[0] is the address
 // capture_backtrace returns to when skip is 0; skip drops that many more
-// frames. Returns the number stored.
+// frames. Returns the number stored (64 at most).
 int capture_backtrace(void** ips, int max, int skip);
 
 // One frame of the calling thread: ip is the address execution resumes at in
