@@ -9,7 +9,7 @@ diagnostics. Exit 0 = pass, 1 = fail, 77 = skipped (ctest SKIP_RETURN_CODE).
 Usage: e2e_run.py TEST --bindir DIR --lib PATH --work DIR [--clients DIR]
 Tests: differential, python-client, php-client, fault-<mode> (see
 fault_driver.cpp), outlive, outlive-kill, bad-null, bad-empty, bad-big-args,
-bad-big-env, bad-missing-shell.
+bad-big-env, bad-missing-shell, helper-start.
 Stdlib only.
 """
 import argparse
@@ -332,6 +332,75 @@ def test_outlive(r, mode):
     print(f"ok: helper(s) {sorted(helpers)} gone after the program ended")
 
 
+def children_of(pid):
+    """Live children of pid (all its threads), as {pid: comm}."""
+    found = {}
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children") as f:
+                for child in f.read().split():
+                    st = proc_stat(int(child))
+                    if st and st["state"] != "Z":
+                        found[int(child)] = st["comm"]
+        except OSError:
+            pass
+    return found
+
+
+def wait_for_children(pid, want_helper, seconds=2.0):
+    """Children of pid once a helper is among them (or, when none is wanted,
+    after a short settling time: an eager start would have shown by then)."""
+    deadline = time.monotonic() + (seconds if want_helper else 0.4)
+    while True:
+        kids = children_of(pid)
+        if want_helper and "forkless-helper" in kids.values():
+            return kids
+        if time.monotonic() > deadline:
+            return kids
+        time.sleep(0.02)
+
+
+def test_helper_start(r):
+    """FORKLESS_HELPER_START: by default the program that loads the library
+    starts its helper before main and its descendants start theirs lazily
+    (the variable is set to lazy for them); lazy starts none until a spawn;
+    eager starts one in every process."""
+    script = 'echo "start=$FORKLESS_HELPER_START"; sleep 30 & echo "sleep=$!"; wait'
+    cases = [(None, True, False, "lazy"), ("lazy", False, False, "lazy"), ("eager", True, True, "eager")]
+    for setting, program_has, descendant_has, inherited in cases:
+        env = base_env()
+        env["LD_PRELOAD"] = r.lib
+        if setting:
+            env["FORKLESS_HELPER_START"] = setting
+        proc = subprocess.Popen(["/bin/sh", "-c", script], env=env, cwd=r.work,
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True)
+        try:
+            start = proc.stdout.readline().strip()
+            sleeper = int(proc.stdout.readline().strip().split("=", 1)[1])
+            program = wait_for_children(proc.pid, program_has)
+            descendant = wait_for_children(sleeper, descendant_has)
+        finally:
+            for pid in children_of(proc.pid):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            proc.wait(timeout=TIMEOUT)
+        label = f"FORKLESS_HELPER_START={setting or '(unset)'}"
+        print(f"{label}: {start}, program's children {sorted(program.values())}, "
+              f"its child's children {sorted(descendant.values())}")
+        if start != f"start={inherited}":
+            raise Failure(f"{label}: the program saw {start}, expected start={inherited}")
+        if ("forkless-helper" in program.values()) != program_has:
+            raise Failure(f"{label}: the program {'has no' if program_has else 'has a'} helper before any spawn")
+        if ("forkless-helper" in descendant.values()) != descendant_has:
+            raise Failure(f"{label}: its child {'has no' if descendant_has else 'has a'} helper before any spawn")
+
+
 def test_bad(r, mode):
     driver = r.tool("e2e_badinput_driver")
     argv = [driver, mode] + ([r.tool("e2e_probe")] if mode == "big-env" else [])
@@ -393,6 +462,7 @@ def main():
         "outlive": lambda: test_outlive(r, "outlive"),
         "outlive-kill": lambda: test_outlive(r, "outlive-kill"),
         "bad-missing-shell": lambda: test_missing_shell(r),
+        "helper-start": lambda: test_helper_start(r),
     }
     if t.startswith("fault-"):
         tests[t] = lambda: test_fault(r, t[len("fault-"):])
