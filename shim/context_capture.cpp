@@ -114,18 +114,14 @@ descriptor_list::scan_result descriptor_list::capture_inheritable(uint32_t max_o
 }
 
 static void read_umask() {
-  int fd = open_inflight_file("/proc/self/status", O_RDONLY);
-  if (fd >= 0) {
-    char buffer[4096];
-    ssize_t got = read(fd, buffer, sizeof buffer - 1);
-    close_inflight(&fd);
-    if (got > 0) {
-      buffer[got] = '\0';
-      if (const char* line = strstr(buffer, "\nUmask:")) {
-        int expected = -1;
-        tracked_umask.compare_exchange_strong(expected, static_cast<int>(strtol(line + 7, nullptr, 8)) & 0777);
-        return;
-      }
+  char buffer[4096];
+  ssize_t got = read_inflight_file("/proc/self/status", buffer, sizeof buffer - 1);
+  if (got > 0) {
+    buffer[got] = '\0';
+    if (const char* line = strstr(buffer, "\nUmask:")) {
+      int expected = -1;
+      tracked_umask.compare_exchange_strong(expected, static_cast<int>(strtol(line + 7, nullptr, 8)) & 0777);
+      return;
     }
   }
   // No /proc: the read-and-restore pair is the only way left. It can race

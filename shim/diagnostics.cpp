@@ -87,11 +87,8 @@ const char* route_name(route_kind route) {
 }
 
 long resident_mb() {
-  int fd = open_inflight_file("/proc/self/statm", O_RDONLY);
-  if (fd < 0) return -1;
   char buffer[128];
-  ssize_t got = read(fd, buffer, sizeof buffer - 1);
-  close_inflight(&fd);
+  ssize_t got = read_inflight_file("/proc/self/statm", buffer, sizeof buffer - 1);
   if (got <= 0) return -1;
   buffer[got] = '\0';
   long size = 0, resident = 0;

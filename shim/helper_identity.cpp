@@ -25,24 +25,9 @@ uint64_t hash_bytes(const void* data, size_t size, uint64_t hash = 1469598103934
   return hash;
 }
 
-// Reads a small procfs file into buffer; returns its length or -1.
-ssize_t read_small_file(const char* path, char* buffer, size_t capacity) {
-  int fd = open_inflight_file(path, O_RDONLY);
-  if (fd < 0) return -1;
-  ssize_t total = 0;
-  while (static_cast<size_t>(total) < capacity) {
-    ssize_t got = read(fd, buffer + total, capacity - static_cast<size_t>(total));
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) break;
-    total += got;
-  }
-  close_inflight(&fd);
-  return total;
-}
-
 uint64_t hash_file(const char* path) {
   char buffer[4096];
-  ssize_t length = read_small_file(path, buffer, sizeof buffer);
+  ssize_t length = read_inflight_file(path, buffer, sizeof buffer);
   return length < 0 ? 0 : hash_bytes(buffer, static_cast<size_t>(length));
 }
 
@@ -90,7 +75,7 @@ void capture_costly(helper_identity* identity) {
   }
   identity->seccomp_filters = -1;
   char status[8192];
-  ssize_t length = read_small_file("/proc/thread-self/status", status, sizeof status - 1);
+  ssize_t length = read_inflight_file("/proc/thread-self/status", status, sizeof status - 1);
   if (length > 0) {
     status[length] = '\0';
     if (const char* line = strstr(status, "\nSeccomp_filters:")) identity->seccomp_filters = atoi(line + 17);

@@ -60,11 +60,8 @@ constexpr uint32_t kMaxOpenDescriptors = 256;
 bool helper_stopped(pid_t pid) {
   char path[64];
   snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
-  int fd = open_inflight_file(path, O_RDONLY);
-  if (fd < 0) return false;
   char buffer[512];
-  ssize_t got = read(fd, buffer, sizeof buffer - 1);
-  close_inflight(&fd);
+  ssize_t got = read_inflight_file(path, buffer, sizeof buffer - 1);
   if (got <= 0) return false;
   buffer[got] = '\0';
   const char* paren = strrchr(buffer, ')');

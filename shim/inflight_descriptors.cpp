@@ -108,16 +108,26 @@ int open_inflight_pipe(int fds[2]) {
   return register_or_close(fds, 2) ? 0 : -1;
 }
 
-int open_inflight_cwd() {
-  fork_fence fence;
-  int fd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  return fd >= 0 && register_or_close(&fd, 1) ? fd : -1;
-}
-
 int open_inflight_file(const char* path, int flags, unsigned mode) {
   fork_fence fence;
   int fd = open(path, flags | O_CLOEXEC, static_cast<mode_t>(mode));
   return fd >= 0 && register_or_close(&fd, 1) ? fd : -1;
+}
+
+int open_inflight_cwd() { return open_inflight_file(".", O_PATH | O_DIRECTORY); }
+
+ssize_t read_inflight_file(const char* path, char* buffer, size_t capacity) {
+  int fd = open_inflight_file(path, O_RDONLY);
+  if (fd < 0) return -1;
+  size_t total = 0;
+  while (total < capacity) {
+    ssize_t got = read(fd, buffer + total, capacity - total);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) break;
+    total += static_cast<size_t>(got);
+  }
+  close_inflight(&fd);
+  return static_cast<ssize_t>(total);
 }
 
 int open_inflight_channel(int floor, int* shim_end, int* helper_end) {

@@ -18,6 +18,8 @@
 // the call goes native.
 #pragma once
 
+#include <sys/types.h>
+
 namespace forkless {
 
 // Registers the fork handlers; call once at load, before any exchange.
@@ -38,6 +40,11 @@ int open_inflight_channel(int floor, int* shim_end, int* helper_end);
 // open(path, flags | O_CLOEXEC, mode), registered. Returns the descriptor or
 // -1 with errno. Not for use inside fork handlers (the lock is held there).
 int open_inflight_file(const char* path, int flags, unsigned mode = 0);
+
+// Reads the file at path (a small one, under /proc) into buffer, up to
+// capacity bytes or its end, its descriptor registered while open. Returns
+// the bytes read, or -1 when it cannot be opened.
+ssize_t read_inflight_file(const char* path, char* buffer, size_t capacity);
 
 // Unregisters and closes fd (nothing for -1); sets *fd to -1.
 void close_inflight(int* fd);
