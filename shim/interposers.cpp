@@ -99,7 +99,11 @@ int fclose(FILE* stream) {
   return real::fclose(stream);
 }
 
+// The waits: a child sharing the parent's memory (emulated fork, vfork) has
+// none of its helpers; its waits are its own, and the hiding tables are the
+// parent's.
 pid_t wait(int* status) {
+  if (shared_memory_child()) return real::wait(status);
   shim_scope scope;
   pid_t result = wait4_hiding_helpers(-1, status, 0, nullptr);
   if (result < 0) scope.keep_errno();
@@ -107,6 +111,7 @@ pid_t wait(int* status) {
 }
 
 pid_t waitpid(pid_t pid, int* status, int options) {
+  if (shared_memory_child()) return real::waitpid(pid, status, options);
   shim_scope scope;
   pid_t result = wait4_hiding_helpers(pid, status, options, nullptr);
   if (result < 0) scope.keep_errno();
@@ -114,6 +119,7 @@ pid_t waitpid(pid_t pid, int* status, int options) {
 }
 
 pid_t wait3(int* status, int options, struct rusage* usage) {
+  if (shared_memory_child()) return real::wait3(status, options, usage);
   shim_scope scope;
   pid_t result = wait4_hiding_helpers(-1, status, options, usage);
   if (result < 0) scope.keep_errno();
@@ -121,6 +127,7 @@ pid_t wait3(int* status, int options, struct rusage* usage) {
 }
 
 pid_t wait4(pid_t pid, int* status, int options, struct rusage* usage) {
+  if (shared_memory_child()) return real::wait4(pid, status, options, usage);
   shim_scope scope;
   pid_t result = wait4_hiding_helpers(pid, status, options, usage);
   if (result < 0) scope.keep_errno();
@@ -128,6 +135,7 @@ pid_t wait4(pid_t pid, int* status, int options, struct rusage* usage) {
 }
 
 int waitid(idtype_t type, id_t id, siginfo_t* info, int options) {
+  if (shared_memory_child()) return real::waitid(type, id, info, options);
   shim_scope scope;
   int result = waitid_hiding_helpers(type, id, info, options);
   if (result < 0) scope.keep_errno();
@@ -138,12 +146,16 @@ int waitid(idtype_t type, id_t id, siginfo_t* info, int options) {
 // bump the identity generation so the next spawn compares again.
 mode_t umask(mode_t mask) {
   mode_t previous = real::umask(mask);
+  // The tracked umask is the parent's: a child sharing its memory sets only
+  // its own (no CLONE_FS).
+  if (shared_memory_child()) return previous;
   note_umask(mask);
   return previous;
 }
 
 int unshare(int flags) {
   int result = real::unshare(flags);
+  if (shared_memory_child()) return result;
   int error = errno;
   identity_generation.fetch_add(1);
   errno = error;
@@ -152,6 +164,7 @@ int unshare(int flags) {
 
 int setns(int fd, int type) {
   int result = real::setns(fd, type);
+  if (shared_memory_child()) return result;
   int error = errno;
   identity_generation.fetch_add(1);
   errno = error;
@@ -165,7 +178,7 @@ int prctl(int option, ...) {
                 a4 = va_arg(arguments, unsigned long), a5 = va_arg(arguments, unsigned long);
   va_end(arguments);
   int result = real::prctl(option, a2, a3, a4, a5);
-  if (option == PR_SET_SECCOMP || option == PR_SET_NO_NEW_PRIVS) {
+  if ((option == PR_SET_SECCOMP || option == PR_SET_NO_NEW_PRIVS) && !shared_memory_child()) {
     int error = errno;
     identity_generation.fetch_add(1);
     errno = error;

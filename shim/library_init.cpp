@@ -20,7 +20,7 @@ __attribute__((constructor(101))) void library_loaded() {
 }
 
 __attribute__((destructor)) void library_unloading() {
-  if (!current_settings().enabled || this_thread_state().in_emulated_child) return;
+  if (!current_settings().enabled || shared_memory_child()) return;
   shim_scope scope;
   log_summary();
 }

@@ -65,4 +65,10 @@ FORKLESS_LIBC_FUNCTIONS(FORKLESS_DEFINE_REAL)
 
 void* address_of(const char* name) { return resolve(name); }
 
+void resolve_all() {
+#define FORKLESS_RESOLVE_REAL(ret, name, params) name##_address();
+  FORKLESS_LIBC_FUNCTIONS(FORKLESS_RESOLVE_REAL)
+#undef FORKLESS_RESOLVE_REAL
+}
+
 }  // namespace forkless::real

@@ -58,7 +58,20 @@
   X(int, prctl, (int, unsigned long, unsigned long, unsigned long, unsigned long))                                                                    \
   X(pid_t, _Fork, (void))                                                                 \
   X(int, sigprocmask, (int, const sigset_t*, sigset_t*))                                  \
-  X(int, pthread_sigmask, (int, const sigset_t*, sigset_t*))
+  X(int, pthread_sigmask, (int, const sigset_t*, sigset_t*))                              \
+  X(int, setuid, (uid_t))                                                                 \
+  X(int, setgid, (gid_t))                                                                 \
+  X(int, seteuid, (uid_t))                                                                \
+  X(int, setegid, (gid_t))                                                                \
+  X(int, setreuid, (uid_t, uid_t))                                                        \
+  X(int, setregid, (gid_t, gid_t))                                                        \
+  X(int, setresuid, (uid_t, uid_t, uid_t))                                                \
+  X(int, setresgid, (gid_t, gid_t, gid_t))                                                \
+  X(int, setgroups, (size_t, const gid_t*))                                               \
+  X(int, fcntl, (int, int, unsigned long))                                                \
+  X(int, fcntl64, (int, int, unsigned long))                                              \
+  X(int, dup2, (int, int))                                                                \
+  X(int, dup3, (int, int, int))
 
 namespace forkless::real {
 
@@ -78,5 +91,10 @@ FORKLESS_LIBC_FUNCTIONS(FORKLESS_DECLARE_REAL)
 // Address of libc's definition (nullptr if missing), for code that must jump
 // to it without a frame of its own (the fork entry).
 void* address_of(const char* name);
+
+// Resolves every function above now (dlsym takes the dynamic loader's lock:
+// the child of an emulated fork, which shares the parent's memory, must
+// never be the one to take it).
+void resolve_all();
 
 }  // namespace forkless::real

@@ -23,7 +23,7 @@ route_decision decide_route(const route_inputs& inputs) {
 route_decision route_for_call(api_kind api) {
   const settings& config = current_settings();
   bool needs_count = config.enabled && config.mode == spawn_mode::auto_threads;
-  route_inputs inputs{&config, api, needs_count ? count_threads() : -1, this_thread_state().in_emulated_child};
+  route_inputs inputs{&config, api, needs_count ? count_threads() : -1, shared_memory_child()};
   return decide_route(inputs);
 }
 

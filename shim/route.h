@@ -20,7 +20,7 @@ struct route_inputs {
   const settings* config;
   api_kind api;
   int threads;               // count_threads()
-  bool in_emulated_child;    // spawning from an emulated fork child
+  bool in_emulated_child;    // spawning from an emulated fork or vfork child
 };
 
 route_decision decide_route(const route_inputs& inputs);

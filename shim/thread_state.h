@@ -6,6 +6,11 @@
 // - in_emulated_child: set in the child of an emulated fork (it shares the
 //   parent's memory, so this TLS slot is the parent thread's and must be
 //   cleared when the parent resumes). Spawning calls made there go to libc.
+// - in_vfork_child: set from the program's own vfork() until the parent
+//   resumes; the child shares the parent's memory and this TLS slot alike.
+// Every interposer has a rule for both children (shared_memory_child()):
+// they never change the library's state, which is the parent's, and never
+// take a lock (the parent thread may hold it, suspended until the exec).
 #pragma once
 
 #include <cerrno>
@@ -15,9 +20,17 @@ namespace forkless {
 struct thread_state {
   bool inside_shim;
   bool in_emulated_child;
+  bool in_vfork_child;
 };
 
 thread_state& this_thread_state();
+
+// Running in a child that shares the parent's memory: an emulated fork's or
+// the program's vfork()'s.
+inline bool shared_memory_child() {
+  const thread_state& state = this_thread_state();
+  return state.in_emulated_child || state.in_vfork_child;
+}
 
 // RAII guard for the re-entrancy flag; also saves and restores errno so that
 // work the shim does on its own never changes what the caller sees.
@@ -28,7 +41,7 @@ class shim_scope {
   shim_scope(const shim_scope&) = delete;
   shim_scope& operator=(const shim_scope&) = delete;
   // True when the interposer must go straight to libc (re-entered, disabled,
-  // or running in an emulated fork child).
+  // or running in an emulated fork's or a vfork child).
   bool pass_through() const { return pass_through_; }
   // errno as the caller must see it when the interposer returns (the call's
   // own result); without this the caller's errno is restored.

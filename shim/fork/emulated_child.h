@@ -2,30 +2,73 @@
 // the child runs on that thread's memory (CLONE_VM without CLONE_SETTLS), so
 // the parent reads back what the child left there once it resumes.
 //
-// While the child runs, every signal stays blocked in it. Its own
-// sigprocmask/pthread_sigmask calls are recorded as the mask it wants
-// instead of being applied; the exec family puts that mask in place just
-// before the exec and blocks everything again if the exec fails.
+// Hazards, and how each is handled:
+// - A signal handler running in the child runs on the parent's memory. Every
+//   signal stays blocked from before the clone; the child's own
+//   sigprocmask/pthread_sigmask calls are recorded as the mask it wants. Just
+//   before the exec every caught signal is reset to SIG_DFL (exec would reset
+//   it anyway), and only then is the wanted mask put in place.
+// - environ assigned by the child (libuv does) is seen by every other thread
+//   of the parent. The first interposer the child calls after the assignment
+//   puts the parent's environ back and keeps the child's for its exec.
+// - A failed exec returns into the site's error path, which would run on the
+//   parent's memory (warnings, error callbacks). The child continues in a
+//   real fork of itself instead and ends with that fork's status.
+// - libuv's child renumbers low descriptors with fcntl(F_DUPFD_CLOEXEC) and
+//   stores the new numbers in an array that is on the heap with more than 8
+//   stdio entries. In a child whose site renumbers in place, the descriptor
+//   really moves but fcntl returns its argument, so the stored number does
+//   not change; dup2/dup3 from that number use the moved descriptor.
 #pragma once
 
 #include <csignal>
 
 namespace forkless {
 
-// Parent, before the clone: the child starts wanting the caller's mask.
-void emulated_child_begin(const sigset_t& caller_mask);
+// Parent, before the clone: the child starts wanting the caller's mask;
+// parent_environ is what environ must be for the parent.
+void emulated_child_begin(const sigset_t& caller_mask, char** parent_environ, bool renumber_in_place);
 
 // Child: sigprocmask/pthread_sigmask semantics on the recorded mask.
 // Returns 0 or an error number (EINVAL).
 int emulated_child_set_mask(int how, const sigset_t* set, sigset_t* old);
 
-// Child: around each exec attempt (path is remembered for diagnostics).
-void emulated_child_before_exec(const char* path);
-void emulated_child_exec_failed();
+// Child, from every interposer: an environ the child assigned is taken for
+// its exec and the parent's put back.
+void emulated_child_take_environ();
+// The environment the child's exec gets when the call names none.
+char** emulated_child_environ();
+
+// Child: an exec attempt. before_exec resets caught signals (saved in
+// *saved) and puts the wanted mask in place; exec_failed blocks every signal
+// and restores the handlers.
+struct saved_handlers {
+  // The kernel's struct sigaction for each signal that was caught.
+  struct entry {
+    unsigned long handler, flags, restorer, mask;
+  } action[_NSIG];
+  bool reset[_NSIG];
+};
+void emulated_child_before_exec(const char* path, saved_handlers* saved);
+void emulated_child_exec_failed(const saved_handlers& saved);
+
+// Child: goes on in a real fork of itself, whose memory is its own. Returns
+// in that fork (now an ordinary child: the wanted mask in place, environ the
+// child's); this process waits for it and ends as it ended. If no fork can be
+// made, this process _exits with 127, as a shell does when a command cannot
+// run.
+void emulated_child_continue_in_real_fork();
+
+// Child, libuv's renumbering: fcntl(from, F_DUPFD*, ...) that may move in
+// place. Returns the value to give the caller.
+int emulated_child_renumber(int from, int cmd, int minimum);
+// Child: the descriptor a dup2/dup3 source number stands for.
+int emulated_child_dup_source(int fd);
 
 // Parent, after it resumed: the last program the child tried to exec, or
-// nullptr.
+// nullptr; whether the child took its environ (then it is the parent's again).
 const char* emulated_child_exec_path();
+bool emulated_child_took_environ();
 
 // The calling thread's signal mask, through the system call itself (neither
 // glibc's filtering of its internal signals nor our interposer).

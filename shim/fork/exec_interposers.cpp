@@ -2,13 +2,16 @@
 // child of an emulated fork needs from them, and the exec hook of the helper
 // pool everywhere else.
 //
-// In the child of an emulated fork (in_emulated_child):
-// - exec*: the signal mask the child asked for is put in place just before
-//   the exec, and every signal blocked again if the exec fails (the child
-//   still runs on the parent's memory);
+// In the child of an emulated fork (in_emulated_child), see emulated_child.h:
+// - exec*: the parent's environ is put back and the child's passed to the
+//   exec explicitly (execv, execvp, execl and execlp take environ; the PATH
+//   search of execvp/execvpe/execlp reads the environ the child set, as
+//   glibc's does); caught signals are reset and the wanted mask put in place
+//   just before the exec; a failed exec goes on in a real fork of the child;
 // - exit() becomes _exit(): atexit handlers and stdio buffers are the
 //   parent's;
 // - sigprocmask/pthread_sigmask record the wanted mask instead of applying it.
+// In a vfork child of the program every call is libc's own.
 // Elsewhere exec* first shuts the helper pool down (no helper is left as a
 // zombie child of the new image) and reports to a learning parent.
 //
@@ -25,6 +28,7 @@
 #include "../real_libc.h"
 #include "../thread_state.h"
 #include "emulated_child.h"
+#include "exec_search.h"
 #include "fork_learn.h"
 
 #if __has_include("../helper_pool.h")
@@ -38,24 +42,42 @@ void helpers_before_exec();
 namespace forkless {
 namespace {
 
+int real_execve(const char* path, char* const argv[], char* const envp[]) {
+  return real::execve(path, argv, envp);
+}
+
+// exec(env) runs the exec with the environment it is given: the child's in
+// an emulated child, environ elsewhere (calls naming their own environment
+// ignore it).
 template <typename Exec>
 int exec_through_shim(const char* path, Exec exec) {
   if (this_thread_state().in_emulated_child) {
-    emulated_child_before_exec(path);
-    int result = exec();
+    emulated_child_take_environ();
+    saved_handlers saved;
+    emulated_child_before_exec(path, &saved);
+    int result = exec(emulated_child_environ());
     int exec_errno = errno;
-    emulated_child_exec_failed();
+    emulated_child_exec_failed(saved);
+    emulated_child_continue_in_real_fork();
     errno = exec_errno;
     return result;
   }
+  bool observed = false;
   {
     shim_scope scope;
     if (!scope.pass_through()) {
       learn_child_exec_attempt();
       helpers_before_exec();
+      observed = true;
     }
   }
-  return exec();
+  int result = exec(environ);
+  if (observed) {
+    int exec_errno = errno;
+    learn_child_exec_failed();
+    errno = exec_errno;
+  }
+  return result;
 }
 
 // Counts the arguments after arg0 up to the terminating null pointer.
@@ -73,6 +95,13 @@ void fill_list(char** argv, const char* arg0, size_t count, va_list args) {
   argv[count] = nullptr;
 }
 
+// execvp's search with environ as it is for this call: the child's own in an
+// emulated child, where environ is the parent's again.
+int execvp_with(const char* file, char* const argv[], char* const envp[], char* const* path_env) {
+  if (!this_thread_state().in_emulated_child) return real::execvpe(file, argv, envp);
+  return exec_searching_path(file, argv, envp, path_env, &real_execve);
+}
+
 }  // namespace
 }  // namespace forkless
 
@@ -83,28 +112,28 @@ using namespace forkless;
 extern "C" {
 
 int execve(const char* path, char* const argv[], char* const envp[]) {
-  return exec_through_shim(path, [&] { return real::execve(path, argv, envp); });
+  return exec_through_shim(path, [&](char**) { return real::execve(path, argv, envp); });
 }
 
 int execv(const char* path, char* const argv[]) {
-  return exec_through_shim(path, [&] { return real::execv(path, argv); });
+  return exec_through_shim(path, [&](char** env) { return real::execve(path, argv, env); });
 }
 
 int execvp(const char* file, char* const argv[]) {
-  return exec_through_shim(file, [&] { return real::execvp(file, argv); });
+  return exec_through_shim(file, [&](char** env) { return execvp_with(file, argv, env, env); });
 }
 
 int execvpe(const char* file, char* const argv[], char* const envp[]) {
-  return exec_through_shim(file, [&] { return real::execvpe(file, argv, envp); });
+  return exec_through_shim(file, [&](char** env) { return execvp_with(file, argv, envp, env); });
 }
 
 int fexecve(int fd, char* const argv[], char* const envp[]) {
   return exec_through_shim(argv != nullptr ? argv[0] : nullptr,
-                           [&] { return real::fexecve(fd, argv, envp); });
+                           [&](char**) { return real::fexecve(fd, argv, envp); });
 }
 
 int execveat(int dirfd, const char* path, char* const argv[], char* const envp[], int flags) {
-  return exec_through_shim(path, [&] { return real::execveat(dirfd, path, argv, envp, flags); });
+  return exec_through_shim(path, [&](char**) { return real::execveat(dirfd, path, argv, envp, flags); });
 }
 
 int execl(const char* path, const char* arg0, ...) {
@@ -116,7 +145,7 @@ int execl(const char* path, const char* arg0, ...) {
   va_start(args, arg0);
   fill_list(argv, arg0, count, args);
   va_end(args);
-  return exec_through_shim(path, [&] { return real::execve(path, argv, environ); });
+  return exec_through_shim(path, [&](char** env) { return real::execve(path, argv, env); });
 }
 
 int execlp(const char* file, const char* arg0, ...) {
@@ -128,7 +157,7 @@ int execlp(const char* file, const char* arg0, ...) {
   va_start(args, arg0);
   fill_list(argv, arg0, count, args);
   va_end(args);
-  return exec_through_shim(file, [&] { return real::execvp(file, argv); });
+  return exec_through_shim(file, [&](char** env) { return execvp_with(file, argv, env, env); });
 }
 
 int execle(const char* path, const char* arg0, ...) {
@@ -143,18 +172,20 @@ int execle(const char* path, const char* arg0, ...) {
   if (count > 0) va_arg(args, char*);
   char* const* envp = va_arg(args, char* const*);
   va_end(args);
-  return exec_through_shim(path, [&] { return real::execve(path, argv, envp); });
+  return exec_through_shim(path, [&](char**) { return real::execve(path, argv, envp); });
 }
 
 void exit(int status) noexcept {
-  if (this_thread_state().in_emulated_child) _exit(status);
-  learn_child_exit_called();
+  thread_state& state = this_thread_state();
+  if (state.in_emulated_child) _exit(status);
+  if (!state.in_vfork_child) learn_child_exit_called();
   real::exit(status);
   _exit(status);  // only if libc's exit could not be found
 }
 
 int sigprocmask(int how, const sigset_t* set, sigset_t* old) noexcept {
   if (this_thread_state().in_emulated_child) {
+    emulated_child_take_environ();
     int error = emulated_child_set_mask(how, set, old);
     if (error == 0) return 0;
     errno = error;
@@ -164,7 +195,10 @@ int sigprocmask(int how, const sigset_t* set, sigset_t* old) noexcept {
 }
 
 int pthread_sigmask(int how, const sigset_t* set, sigset_t* old) noexcept {
-  if (this_thread_state().in_emulated_child) return emulated_child_set_mask(how, set, old);
+  if (this_thread_state().in_emulated_child) {
+    emulated_child_take_environ();
+    return emulated_child_set_mask(how, set, old);
+  }
   return real::pthread_sigmask(how, set, old);
 }
 

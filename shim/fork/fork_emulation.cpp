@@ -14,10 +14,20 @@
 // - pthread_atfork handlers do not run for an emulated fork, as for vfork.
 // - A fork from inside the shim, from an emulated child (nested) or with
 //   FORKLESS=0 goes to libc untouched and unlogged.
+// - One emulated child at a time in the process: the parent's environ is
+//   shared by all threads, and a second thread's fork would save the first
+//   child's environ as its own (and put it back after it was freed). A fork
+//   meanwhile waits a little for the first child's exec, then goes native.
+// - Everything the child calls from the library is resolved before the
+//   first clone: dlsym takes the dynamic loader's lock.
 #include "fork_emulation.h"
 
 #include <fcntl.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#include <atomic>
 
 #include <cerrno>
 #include <csignal>
@@ -31,6 +41,7 @@
 #include "emulated_child.h"
 #include "fork_learn.h"
 #include "fork_site_match.h"
+#include "fork_site_rules.h"
 #include "stack_window.h"
 
 namespace forkless {
@@ -40,6 +51,19 @@ namespace {
 // emulated too: fork() there costs milliseconds (page tables, write
 // protection), the emulation about as much as posix_spawn.
 constexpr long kLargeProcessMiB = 256;
+
+// How long a fork waits for another thread's emulated child to exec before
+// it goes native: about what the native fork would cost, which grows with
+// the resident size (~29 ms per GiB on this project's machines, so 30 us per
+// MiB), and at least 20 ms, so that a child descheduled on a busy machine is
+// waited for (one usually execs in well under a millisecond).
+constexpr long kEmulationWaitMinNs = 20 * 1000 * 1000;
+constexpr long kEmulationWaitPerMiBNs = 30 * 1000;
+
+// The thread whose emulated child is running (its tid), 0 when none: a
+// futex word.
+std::atomic<int> emulation_in_flight{0};
+std::atomic<bool> reals_resolved{false};
 
 // One fork call of this thread, from prepare to resume (or to the native
 // fork). TLS: the child overwrites the entry's stack, never this.
@@ -54,6 +78,7 @@ struct fork_call {
   const char* reason;
   int threads;
   long started_us;
+  bool renumber_in_place;
   char site[kSiteNameMax];
 };
 
@@ -111,7 +136,39 @@ bool decide(void* return_address, uintptr_t entry_sp, uintptr_t* frame_top) {
     return false;
   }
   *frame_top = match.frame_top;
+  call.renumber_in_place = site_renumbers_in_place(match.site);
   return true;
+}
+
+long monotonic_ns() {
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return now.tv_sec * 1000000000L + now.tv_nsec;
+}
+
+// Takes the process's single emulation slot, waiting (see kEmulationWaitMinNs)
+// for another thread's child. Signals stay deliverable while it waits.
+bool claim_emulation() {
+  int self = static_cast<int>(syscall(SYS_gettid));
+  int expected = 0;
+  if (emulation_in_flight.compare_exchange_strong(expected, self, std::memory_order_acquire)) return true;
+  long wait_ns = resident_mb() * kEmulationWaitPerMiBNs;
+  if (wait_ns < kEmulationWaitMinNs) wait_ns = kEmulationWaitMinNs;
+  long deadline = monotonic_ns() + wait_ns;
+  for (;;) {
+    expected = 0;
+    if (emulation_in_flight.compare_exchange_strong(expected, self, std::memory_order_acquire)) return true;
+    long left = deadline - monotonic_ns();
+    if (left <= 0) return false;
+    timespec wait{left / 1000000000L, left % 1000000000L};
+    syscall(SYS_futex, reinterpret_cast<int*>(&emulation_in_flight), FUTEX_WAIT_PRIVATE, expected, &wait,
+            nullptr, 0);
+  }
+}
+
+void release_emulation() {
+  emulation_in_flight.store(0, std::memory_order_release);
+  syscall(SYS_futex, reinterpret_cast<int*>(&emulation_in_flight), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
 }
 
 void log_fork(route_kind route, pid_t child, const char* argv0) {
@@ -150,6 +207,7 @@ extern "C" int forkless_fork_prepare(void* return_address, uintptr_t entry_sp, i
   call.reason = "-";
   call.threads = -1;
   call.site[0] = '\0';
+  call.renumber_in_place = false;
   call.started_us = monotonic_us();
   call.log = true;
   shim_scope scope;
@@ -170,12 +228,20 @@ extern "C" int forkless_fork_prepare(void* return_address, uintptr_t entry_sp, i
   uintptr_t window_top = entry_sp + kStackWindowMax;
   if (window_top > stack_top) window_top = stack_top;
   if (frame_top != 0 && frame_top < window_top) window_top = frame_top;
+  if (!reals_resolved.load(std::memory_order_acquire)) {
+    real::resolve_all();
+    reals_resolved.store(true, std::memory_order_release);
+  }
+  if (!claim_emulation()) {
+    call.reason = "emulation_busy";
+    return fork_prepared_native;
+  }
 
   // Committed: from here the child's view is set up; the snapshot comes last
   // so that it holds the stack exactly as the caller left it.
   block_all_signals(&call.caller_mask);
-  emulated_child_begin(call.caller_mask);
   call.saved_environ = environ;
+  emulated_child_begin(call.caller_mask, call.saved_environ, call.renumber_in_place);
   call.emulate = true;
   this_thread_state().in_emulated_child = true;
   stack_snapshot_take(entry_sp, window_top);
@@ -188,7 +254,10 @@ extern "C" pid_t forkless_fork_resume(long clone_result) {
   stack_snapshot_restore();
   fork_call& call = this_call;
   this_thread_state().in_emulated_child = false;
-  environ = call.saved_environ;
+  // A child that assigned environ and called none of our functions after it
+  // (a raw _exit) left it assigned.
+  if (!emulated_child_took_environ()) environ = call.saved_environ;
+  release_emulation();
   call.emulate = false;
   pid_t result = clone_result < 0 ? -1 : static_cast<pid_t>(clone_result);
   {
@@ -237,4 +306,15 @@ extern "C" pid_t forkless_fork_without_emulation(int kind) {
   call.started_us = monotonic_us();
   call.log = true;
   return forkless_fork_native(kind, fork_prepared_native);
+}
+
+extern "C" void forkless_vfork_enter() { this_thread_state().in_vfork_child = true; }
+
+extern "C" pid_t forkless_vfork_leave(long vfork_result) {
+  this_thread_state().in_vfork_child = false;
+  if (vfork_result < 0) {
+    errno = static_cast<int>(-vfork_result);
+    return -1;
+  }
+  return static_cast<pid_t>(vfork_result);
 }

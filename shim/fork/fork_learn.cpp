@@ -31,7 +31,7 @@ namespace {
 constexpr int kSlots = 256;
 constexpr int kSites = 64;
 
-enum event_kind : unsigned { no_event = 0, event_exec = 1, event_exit = 2, event_fork = 3 };
+enum event_kind : unsigned { no_event = 0, event_exec = 1, event_exit = 2, event_fork = 3, event_exec_failed = 4 };
 
 // One child's report, in the shared page: (pid << 8 | kind) and when.
 struct report_slot {
@@ -102,6 +102,9 @@ void collect(long now_us, bool final) {
       continue;
     }
     long after = reports[i].event_us.load(std::memory_order_relaxed) - child.forked_us;
+    if ((event & 0xff) == event_exec && !final && now_us - child.forked_us - after < kLearnExecSettleUs) {
+      continue;  // the attempt may still fail
+    }
     if (tally != nullptr) {
       if ((event & 0xff) != event_exec) {
         ++tally->no_exec;
@@ -182,6 +185,13 @@ void learn_after_fork(int slot, pid_t pid) {
 }
 
 void learn_child_exec_attempt() { child_report(event_exec); }
+
+void learn_child_exec_failed() {
+  if (child_slot == nullptr || raw_getpid() != child_pid) return;
+  unsigned long attempted = (static_cast<unsigned long>(child_pid) << 8) | event_exec;
+  unsigned long failed = (static_cast<unsigned long>(child_pid) << 8) | event_exec_failed;
+  child_slot->event.compare_exchange_strong(attempted, failed, std::memory_order_acq_rel);
+}
 void learn_child_exit_called() { child_report(event_exit); }
 void learn_child_forked() { child_report(event_fork); }
 

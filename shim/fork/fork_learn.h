@@ -13,6 +13,9 @@ namespace forkless {
 
 // A child exec'd "promptly" when its first exec attempt came this soon.
 inline constexpr long kLearnPromptUs = 50 * 1000;
+// An exec attempt counts once it is this old: a failed exec reports its
+// failure microseconds after the attempt, well within it.
+inline constexpr long kLearnExecSettleUs = 5 * 1000;
 
 // Parent, before a native fork it observes: reserves a report slot; returns
 // its index or -1.
@@ -24,6 +27,9 @@ void learn_after_fork(int slot, pid_t pid);
 // Child side, from the interposers: harmless no-ops unless this process is
 // an observed child.
 void learn_child_exec_attempt();
+// The exec attempt failed: the child did not exec (it is not counted as
+// prompt, whatever it does next).
+void learn_child_exec_failed();
 void learn_child_exit_called();
 void learn_child_forked();
 

@@ -5,21 +5,22 @@
 namespace forkless {
 
 // Functions whose fork() child runs only exec-bound code (descriptor set-up,
-// chdir, setsid, set*id, signal resets) and then execs or _exits:
+// chdir, setsid, set*id, signal resets) and then execs or _exits. Each one is
+// argued path by path in docs/fork-emulation.md:
 // - libuv (Node's own binary exports it; Debian's libuv1 too): uv_spawn calls
 //   fork() itself in 1.44 (Debian) and, with its helpers inlined, in Node 20's
 //   1.46; the named helpers are listed for builds that keep them apart.
-// - Perl: system LIST/"cmd", `cmd`/qx, open with "-|"/"|-" and pipe opens.
-// - APR: apr_proc_create (Apache httpd's CGI and piped logs, Subversion).
+// - Perl: system LIST/"cmd" and list-form pipe opens (open $fh, "-|", @cmd).
+// Not listed, because one of their children's paths runs on the parent's
+// memory: Perl_my_popen (and so Perl_pp_backtick above it), whose child
+// returns into Perl code for the command "-" (open $fh, "-|"; `-`);
+// apr_proc_create, whose child runs and unlinks the pools' cleanups.
 const char* const kBuiltinExecBoundSites[] = {
     "uv_spawn",
     "uv__spawn_and_init_child",
     "uv__spawn_and_init_child_fork",
     "Perl_pp_system",
-    "Perl_my_popen",
     "Perl_my_popen_list",
-    "Perl_pp_backtick",
-    "apr_proc_create",
     nullptr,
 };
 
@@ -82,6 +83,10 @@ site_verdict classify_site(const char* symbol, const char* extra_sites) {
   if (name_in_table(symbol, length, kBuiltinExecBoundSites)) return site_verdict::exec_bound;
   if (name_in_comma_list(symbol, length, extra_sites)) return site_verdict::exec_bound;
   return site_verdict::unlisted;
+}
+
+bool site_renumbers_in_place(const char* symbol) {
+  return symbol != nullptr && strncmp(symbol, "uv_", 3) == 0;
 }
 
 const char* site_verdict_name(site_verdict verdict) {

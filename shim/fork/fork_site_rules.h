@@ -33,4 +33,9 @@ site_verdict classify_site(const char* symbol, const char* extra_sites);
 
 const char* site_verdict_name(site_verdict verdict);
 
+// libuv's sites: their child renumbers descriptors with fcntl(F_DUPFD*) into
+// an array the parent reads (emulated_child.h says how that is kept off the
+// parent's memory).
+bool site_renumbers_in_place(const char* symbol);
+
 }  // namespace forkless

@@ -115,8 +115,13 @@ def stress(r, rounds, settings, forkers=1):
     expect(code == 0 and f'stress rounds={rounds} failures=0' in out,
            f'stress failed (exit {code}): {out} {err}')
     forks = forks_of(log)
-    expect(len(forks) == rounds and set(routes(forks)) == {'emulated'},
-           f'all {rounds} forks must be emulated, got {len(forks)}: {set(routes(forks))}')
+    # With several forking threads one emulated child runs at a time: a fork
+    # that waited too long for another thread's child goes native.
+    busy = [f for f in forks if f['route'] == 'native' and f['reason'] == 'emulation_busy'] if forkers > 1 else []
+    emulated = [f for f in forks if f['route'] == 'emulated']
+    expect(len(forks) == rounds and len(emulated) + len(busy) == rounds and len(emulated) >= rounds // 2,
+           f'all {rounds} forks must be emulated (or, with several forkers, native after waiting), '
+           f'got {len(forks)}: {len(emulated)} emulated, {len(busy)} busy, {set(routes(forks))}')
 
 
 def test_stress_all(r):
@@ -177,7 +182,8 @@ def test_learn(r):
         if match:
             suggested = match.group(1).split(',')
     expect(verdicts.get('scenario_spawn') == 'exec_bound', f'scenario_spawn: {verdicts}\n' + '\n'.join(log))
-    expect(verdicts.get('scenario_exec_fails') == 'exec_bound', f'scenario_exec_fails: {verdicts}')
+    expect(verdicts.get('scenario_exec_fails') == 'not_exec_bound',
+           f'a child whose exec failed did not exec: {verdicts}')
     expect(verdicts.get('scenario_environ_fds_exit') == 'not_exec_bound',
            f'a child calling exit() is not exec-bound: {verdicts}')
     expect(suggested is not None and 'scenario_spawn' in suggested and
@@ -217,9 +223,16 @@ def test_perl(r):
     perl = need('perl')
     script = os.path.join(r.o.clients, 'perl_spawns.pl')
     forks = r.compare([perl, script], {})
-    sites = {'Perl_pp_system', 'Perl_my_popen', 'Perl_my_popen_list', 'Perl_pp_backtick'}
-    expect(len(forks) >= 8 and all(f['route'] == 'emulated' and f['site'] in sites for f in forks),
-           "Perl's system/backticks/pipe opens must be emulated by default", forks)
+    emulated_sites = {'Perl_pp_system', 'Perl_my_popen_list'}
+    # Perl_my_popen (backticks, pipe opens of a shell command) is not on the
+    # built-in list: its child returns into Perl code for the command "-".
+    native_sites = {'Perl_my_popen'}
+    emulated = [f for f in forks if f['site'] in emulated_sites]
+    expect(len(emulated) >= 4 and all(f['route'] == 'emulated' for f in emulated),
+           "Perl's system and list-form pipe opens must be emulated by default", forks)
+    expect(all(f['route'] == 'native' for f in forks if f['site'] in native_sites)
+           and all(f['site'] in emulated_sites | native_sites for f in forks),
+           "Perl_my_popen's forks must stay native", forks)
 
 
 def test_python_fork_safety(r):
