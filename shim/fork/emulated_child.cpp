@@ -155,10 +155,12 @@ void emulated_child_exec_failed(const saved_handlers& saved) {
 void emulated_child_continue_in_real_fork() {
   // libc's fork: the atfork handlers run as for any fork, so the new process
   // is an ordinary fork child (malloc, stdio and the library's own state made
-  // consistent for one thread).
+  // consistent for one thread). They run here as in any thread of the
+  // parent, whose thread is suspended until this process ends: the flag is
+  // cleared for them (and stays cleared: this process only waits from here).
+  this_thread_state().in_emulated_child = false;
   pid_t pid = real::fork();
   if (pid == 0) {
-    this_thread_state().in_emulated_child = false;
     if (this_child.child_environ != nullptr) environ = this_child.child_environ;
     raw_signal_mask(SIG_SETMASK, &this_child.wanted, nullptr);
     return;
