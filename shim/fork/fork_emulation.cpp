@@ -24,6 +24,7 @@
 
 #include <fcntl.h>
 #include <linux/futex.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -88,6 +89,10 @@ __attribute__((tls_model("initial-exec"))) thread_local fork_call this_call;
 // The thread rule left this fork native: does the size rule take it?
 bool large_process(const settings& config, const route_decision& route) {
   if (config.mode != spawn_mode::auto_threads || route.threads != 1) return false;
+  // The peak resident size (one system call, no file: a shell forking for
+  // each command pays this on every fork) bounds the current one.
+  rusage usage{};
+  if (getrusage(RUSAGE_SELF, &usage) == 0 && usage.ru_maxrss < kLargeProcessMiB * 1024) return false;
   return resident_mb() >= kLargeProcessMiB;
 }
 
