@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <linux/securebits.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -61,6 +63,23 @@ bool credential_signature(const char* path, char* out, size_t capacity, size_t* 
   return used > 0;
 }
 
+// The first line of a small /proc file, parsed as a number in `base`.
+bool read_number(const char* path, int base, long long* value) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char text[64];
+  ssize_t got;
+  do {
+    got = read(fd, text, sizeof text - 1);
+  } while (got < 0 && errno == EINTR);
+  close(fd);
+  if (got <= 0) return false;
+  text[got] = '\0';
+  char* end = nullptr;
+  *value = strtoll(text, &end, base);
+  return end != text;
+}
+
 }  // namespace
 
 bool capture_own_credentials() {
@@ -86,6 +105,29 @@ bool read_caller_rlimits(pid_t caller, wire::process_context* context) {
     context->rlimits[resource] = {actual.rlim_cur, actual.rlim_max};
   }
   return true;
+}
+
+}  // namespace forkless::helper
+
+namespace forkless::helper {
+
+bool read_caller_process_settings(pid_t caller, wire::process_context* context) {
+  char path[64];
+  long long oom = 0, filter = 0;
+  snprintf(path, sizeof path, "/proc/%d/oom_score_adj", static_cast<int>(caller));
+  if (!read_number(path, 10, &oom)) return false;
+  snprintf(path, sizeof path, "/proc/%d/coredump_filter", static_cast<int>(caller));
+  if (!read_number(path, 16, &filter)) return false;
+  context->oom_score_adj = static_cast<int32_t>(oom);
+  context->coredump_filter = static_cast<uint32_t>(filter);
+  return true;
+}
+
+bool sender_ids_match(uint32_t uid, uint32_t gid) { return uid == getuid() && gid == getgid(); }
+
+bool securebits_match(uint32_t claimed) {
+  int own = prctl(PR_GET_SECUREBITS, 0, 0, 0, 0);
+  return own >= 0 && ((static_cast<uint32_t>(own) ^ claimed) & ~uint32_t{SECBIT_KEEP_CAPS}) == 0;
 }
 
 }  // namespace forkless::helper

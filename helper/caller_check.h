@@ -12,6 +12,16 @@
 // caller), never taken from the request, so a child never gets a hard limit
 // its caller gave up. The signals the caller ignores come from the same
 // status read (SigIgn), which saves the caller 64 sigaction calls per spawn.
+//
+// Who the caller is comes from the kernel too: the helper's end of the
+// channel has SO_PASSCRED, and a message is served only when every record's
+// attested sender is the helper's parent with the helper's real uid and gid
+// (main.cpp). Securebits are the exception: no /proc file shows another
+// process's, so the request's word is compared with the helper's own. That
+// claim cannot give a hand-written request a privilege: securebits only
+// withhold capabilities at exec, and the capability sets (checked from the
+// kernel above) already equal the helper's, so a caller that lies about them
+// gets no capability it does not hold itself.
 #pragma once
 
 #include <cstdint>
@@ -31,5 +41,18 @@ bool caller_credentials_match(pid_t caller, pid_t tid, uint64_t* ignored_signals
 // Replaces the request's limits by the caller's actual ones. False if they
 // cannot be read.
 bool read_caller_rlimits(pid_t caller, wire::process_context* context);
+
+// Replaces the request's oom_score_adj and coredump_filter by the caller's
+// (from /proc/<caller>: lowering oom_score_adj takes a privilege, so it is
+// never taken from the request). False if they cannot be read.
+bool read_caller_process_settings(pid_t caller, wire::process_context* context);
+
+// True when the attested sender of a message is the helper's own real uid
+// and gid.
+bool sender_ids_match(uint32_t uid, uint32_t gid);
+
+// True when the securebits the request names are the helper's own (ignoring
+// SECBIT_KEEP_CAPS, which every exec clears, the helper's own included).
+bool securebits_match(uint32_t claimed);
 
 }  // namespace forkless::helper

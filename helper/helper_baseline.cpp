@@ -1,8 +1,12 @@
 #include "helper_baseline.h"
 
+#include "thread_mempolicy.h"
+
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
+#include <fcntl.h>
 #include <sched.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
@@ -12,6 +16,21 @@
 #include <unistd.h>
 
 namespace forkless::helper {
+namespace {
+
+long long read_own_number(const char* path, int base) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  char text[64];
+  ssize_t got = read(fd, text, sizeof text - 1);
+  close(fd);
+  if (got <= 0) return 0;
+  text[got] = '\0';
+  return strtoll(text, nullptr, base);
+}
+
+}  // namespace
+
 
 uint64_t helper_ignored_signals() {
   auto bit = [](int signal) { return uint64_t{1} << (signal - 1); };
@@ -40,6 +59,13 @@ void capture_baseline(helper_baseline* baseline) {
   context.ioprio = static_cast<int32_t>(syscall(SYS_ioprio_get, 1 /* IOPRIO_WHO_PROCESS */, 0));
   context.personality = static_cast<uint32_t>(personality(0xffffffff));
   context.timer_slack_ns = static_cast<uint64_t>(prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0));
+  int thp = prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0);
+  context.thp_disable = thp > 0 ? static_cast<uint32_t>(thp) : 0;
+  context.oom_score_adj = static_cast<int32_t>(read_own_number("/proc/self/oom_score_adj", 10));
+  context.coredump_filter = static_cast<uint32_t>(read_own_number("/proc/self/coredump_filter", 16));
+  if (!wire::read_mempolicy(&context.mempolicy_mode, context.mempolicy_nodes)) context.mempolicy_mode = -1;
+  int securebits = prctl(PR_GET_SECUREBITS, 0, 0, 0, 0);
+  context.securebits = securebits > 0 ? static_cast<uint32_t>(securebits) : 0;
   cpu_set_t set;
   CPU_ZERO(&set);
   if (sched_getaffinity(0, sizeof set, &set) == 0) {

@@ -8,7 +8,11 @@
 namespace forkless::helper {
 
 struct helper_baseline {
-  wire::process_context context;  // the helper's own values, in the request's terms
+  // The helper's own values, in the request's terms. The memory-map and
+  // process-wide settings (thp_disable, oom_score_adj, coredump_filter) are
+  // the helper's current ones: it takes the caller's itself before a clone
+  // (spawn_child.cpp), and they stay until another caller's differ.
+  wire::process_context context;
 };
 
 // Captures the helper's current state (call after its own set-up).

@@ -12,6 +12,10 @@
 //    channel reaches EOF (the program ended, exec'd, or dropped it).
 //  - Every byte from the channel is untrusted: malformed input is answered
 //    with an error reply; the helper never crashes on it.
+//  - Who sent it is the kernel's word (SO_PASSCRED, set before the hello, so
+//    every request the shim sends carries it): the helper serves only its
+//    parent, and leaves when another process writes to its channel
+//    (protocol.h).
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
@@ -102,6 +106,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   fcntl(channel, F_SETFD, FD_CLOEXEC);
+  int pass_credentials = 1;
+  if (setsockopt(channel, SOL_SOCKET, SO_PASSCRED, &pass_credentials, sizeof pass_credentials) != 0) return 0;
   isolate_self();
   helper::helper_baseline baseline;
   helper::capture_baseline(&baseline);
@@ -116,6 +122,14 @@ int main(int argc, char** argv) {
   for (;;) {
     int status = wire::receive_message(channel, &message, wire::kMaxRequestFds, record, sizeof record);
     if (status == -1) return 0;  // EOF: the program is gone or let us go
+    // The parent is the only process served (getppid, which no request can
+    // forge; its pid cannot be reused while we live). Anything else, or a
+    // record without credentials, means the channel is not the owner's alone.
+    pid_t caller = getppid();
+    if (message.sender_pid != caller) {
+      wire::release_message(&message);
+      return 0;
+    }
     if (status == EPROTO || status == ENOMEM || status == E2BIG) {
       wire::recycle_message(&message);
       reply_error(channel, status);
@@ -138,9 +152,11 @@ int main(int argc, char** argv) {
     }
     // Never serve a caller whose privileges are not exactly ours, and never
     // take its word for its limits (caller_check.h).
-    pid_t caller = getppid();
-    if (!helper::caller_credentials_match(caller, request.context.caller_tid, &request.context.ignored_signals) ||
-        !helper::read_caller_rlimits(caller, &request.context)) {
+    if (!helper::sender_ids_match(message.sender_uid, message.sender_gid) ||
+        !helper::caller_credentials_match(caller, request.context.caller_tid, &request.context.ignored_signals) ||
+        !helper::securebits_match(request.context.securebits) ||
+        !helper::read_caller_rlimits(caller, &request.context) ||
+        !helper::read_caller_process_settings(caller, &request.context)) {
       wire::recycle_message(&message);
       send_reply(channel, wire::spawn_reply{EPERM, static_cast<int32_t>(wire::context_step::credentials)});
       continue;

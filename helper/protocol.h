@@ -21,6 +21,13 @@
 //    helper polls its copy of the read end for POLLHUP (never reading) to
 //    know when the child no longer uses its memory. The helper sends a
 //    spawn_reply on the channel only when no child was created.
+//  - Who sent a record is what the kernel says (SO_PASSCRED on the helper's
+//    end: SCM_CREDENTIALS with the sender's pid, uid and gid on every record),
+//    never what the request claims. A record from any process but the pool's
+//    owner (the helper's parent) means another process holds the channel (a
+//    child made with _Fork or a raw clone, which no atfork handler cleaned
+//    up): it could read the replies and write requests, so the helper exits,
+//    and the owner's next call starts a fresh helper nobody else holds.
 //
 // This header is shared by both sides and must stay free of libstdc++.
 #pragma once
@@ -31,7 +38,7 @@
 namespace forkless::wire {
 
 inline constexpr uint32_t kMagic = 0x464b4c53;  // "FKLS"
-inline constexpr uint16_t kVersion = 2;
+inline constexpr uint16_t kVersion = 3;
 inline constexpr size_t kMaxRecordBytes = 60 * 1024;
 inline constexpr size_t kMaxRecordFds = 250;
 // Bounds the helper enforces on what it accepts (the kernel's own limits are
@@ -68,7 +75,17 @@ enum class failure_stage : int32_t {
   // A file action, an attribute or the exec itself failed: this is the error
   // libc would report, returned to the caller as is.
   spawn = 2,
+  // Not a failure: written before an exec attempt when errno differs from
+  // the last note. glibc's child shares the caller's memory, so a failed
+  // call in it (a PATH miss, addopen's close of a free number) leaves errno
+  // in the caller even when the spawn succeeds; the last note is that errno.
+  errno_note = 3,
 };
+// Most notes a child writes (then it stops noting): the pid and the notes
+// and a final record then stay under 4 KiB, a single page, which is all a
+// pipe holds once its user is over the pipe-user-pages-soft quota; so the
+// child never blocks on the pipe, which the caller reads only at its EOF.
+inline constexpr int kMaxErrnoNotes = 256;
 
 // What a failed child writes to the status pipe after its pid.
 struct status_record {
@@ -87,6 +104,7 @@ struct spawn_reply {
 enum class context_step : int32_t {
   none = 0, cwd, umask, descriptors, signals, rlimits, credentials, nice, scheduler,
   affinity, process_group, ioprio, personality, timerslack, no_new_privs,
+  oom_score_adj, coredump_filter, thp_disable, mempolicy, securebits,
 };
 const char* context_step_name(int32_t step);
 

@@ -35,6 +35,24 @@
 //  - A context step that fails means the helper cannot give this child what a
 //    native call would: the record says so and the shim falls back to libc
 //    (it reaps this child, which never ran the program).
+//  - What belongs to the memory map or the whole process (THP-disable,
+//    coredump_filter, oom_score_adj) is not set by the child: it shares the
+//    helper's memory map, and the kernel applies an oom_score_adj written in
+//    a process sharing a map to every process sharing it. The helper takes
+//    the caller's values itself before the clone (the child inherits them,
+//    and an exec keeps them); a value it may not take makes the child fail
+//    that step. The NUMA policy is the thread's own: the child sets it.
+//  - Received descriptors are the program's files: once the parent has
+//    closed its copy of a pipe's write end and reaped the child, the read end
+//    must be at EOF, so the helper must not hold one then. It closes them all
+//    right after the clone (the child has its own table), quietly
+//    (quiet_close.h), and only then its write end of the status pipe, so the
+//    caller, woken by the pipe's EOF, can never return first.
+//  - errno as glibc's child leaves it in the caller (whose memory it shares):
+//    after the helper's own steps the child sets errno to what glibc's
+//    signal loop leaves (EINVAL when SETSIGDEF names SIGKILL or SIGSTOP, else
+//    untouched), then runs glibc's steps in glibc's order, and before each
+//    exec attempt notes errno when it changed (protocol.h: errno_note).
 #include "spawn_child.h"
 
 #include <cerrno>
@@ -53,6 +71,9 @@
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
+
+#include "process_settings.h"
+#include "quiet_close.h"
 
 namespace forkless::helper {
 namespace {
@@ -77,6 +98,10 @@ struct child_plan {
   const helper_baseline* baseline;
   rlimit files_now;              // the child's: its RLIMIT_NOFILE (the helper's, until raised)
   int status_fd;                 // the child's: where its status pipe's write end is now
+  context_step shared_step;      // a process-wide setting the helper could not take (none: all taken)
+  int shared_errno;              // why
+  int noted_errno;               // the child's: the last errno it noted (0: none yet)
+  int notes;                     // the child's: notes written
 };
 
 void write_all(int fd, const void* data, size_t size) {
@@ -88,6 +113,18 @@ void write_all(int fd, const void* data, size_t size) {
     bytes += wrote;
     size -= static_cast<size_t>(wrote);
   }
+}
+
+// Before an exec attempt: tells the caller the errno glibc's child would
+// have left in it so far, if it changed since the last note.
+void note_errno(child_plan* plan) {
+  int value = errno;
+  if (value == 0 || value == plan->noted_errno || plan->notes >= wire::kMaxErrnoNotes) return;
+  wire::status_record record{value, static_cast<int32_t>(failure_stage::errno_note), 0};
+  write_all(plan->status_fd, &record, sizeof record);
+  plan->noted_errno = value;
+  ++plan->notes;
+  errno = value;
 }
 
 [[noreturn]] void fail(child_plan* plan, failure_stage stage, context_step step) {
@@ -267,6 +304,15 @@ void apply_context(child_plan* plan) {
     fail(plan, failure_stage::context, context_step::timerslack);
   if (caller.pgid != getpgrp() && setpgid(0, caller.pgid) != 0)
     fail(plan, failure_stage::context, context_step::process_group);
+  if (plan->shared_step != context_step::none) {
+    errno = plan->shared_errno;
+    fail(plan, failure_stage::context, plan->shared_step);
+  }
+  if ((caller.mempolicy_mode != helper.mempolicy_mode ||
+       memcmp(caller.mempolicy_nodes, helper.mempolicy_nodes, wire::kNodeMaskBytes) != 0) &&
+      // maxnode is one more than the mask's bits: the kernel counts one off.
+      syscall(SYS_set_mempolicy, caller.mempolicy_mode, caller.mempolicy_nodes, wire::kNodeMaskBytes * 8 + 1) != 0)
+    fail(plan, failure_stage::context, context_step::mempolicy);
 }
 
 // glibc 2.36's __spawni_child, step for step: scheduler (SETSCHEDPARAM alone
@@ -367,7 +413,7 @@ void apply_file_actions(child_plan* plan) {
 // search goes on with an empty element (the current directory) first;
 // EACCES is remembered; the "keep looking" errors are skipped and any other
 // error ends the search.
-void exec_searching(const wire::spawn_request& request) {
+void exec_searching(child_plan* plan, const wire::spawn_request& request) {
   const char* file = request.path;
   char* const* argv = const_cast<char* const*>(request.argv);
   char* const* envp = const_cast<char* const*>(request.envp);
@@ -376,6 +422,7 @@ void exec_searching(const wire::spawn_request& request) {
     return;
   }
   if (strchr(file, '/') != nullptr) {
+    note_errno(plan);
     execve(file, argv, envp);
     return;
   }
@@ -396,6 +443,7 @@ void exec_searching(const wire::spawn_request& request) {
     char* name = buffer + length + (length ? 1 : 0);
     memcpy(name, file, file_length);
     name[file_length] = '\0';
+    note_errno(plan);
     execve(buffer, argv, envp);
     switch (errno) {
       case EACCES:
@@ -423,15 +471,24 @@ int child_main(void* argument) {
   errno = 0;
   apply_dispositions(plan);
   apply_context(plan);
+  // From here on glibc's steps: errno as glibc's signal loop leaves it (its
+  // sigaction of SIGKILL or SIGSTOP, when SETSIGDEF names them, fails), or 0
+  // for "as the caller had it".
+  constexpr uint64_t kKillAndStop = (uint64_t{1} << (SIGKILL - 1)) | (uint64_t{1} << (SIGSTOP - 1));
+  bool defaults_kill_or_stop =
+      (request.attributes.flags & wire::attr_setsigdef) && (request.attributes.signal_default & kKillAndStop);
+  errno = defaults_kill_or_stop ? EINVAL : 0;
   apply_attributes(plan);
   apply_file_actions(plan);
   uint64_t mask = (request.attributes.flags & wire::attr_setsigmask) ? request.attributes.signal_mask
                                                                       : request.context.signal_mask;
   if (!set_signal_mask(mask)) fail(plan, failure_stage::spawn, context_step::none);
-  if (request.flags & wire::request_search_path)
-    exec_searching(request);
-  else
+  if (request.flags & wire::request_search_path) {
+    exec_searching(plan, request);
+  } else {
+    note_errno(plan);
     execve(request.path, const_cast<char* const*>(request.argv), const_cast<char* const*>(request.envp));
+  }
   fail(plan, failure_stage::spawn, context_step::none);
 }
 
@@ -468,7 +525,7 @@ bool prepare_child_stack() {
 }
 
 bool spawn_for_request(const wire::spawn_request& request, int* received, size_t received_count,
-                       const helper_baseline& baseline, int channel, wire::spawn_reply* reply) {
+                       helper_baseline& baseline, int channel, wire::spawn_reply* reply) {
   *reply = wire::spawn_reply{0, static_cast<int32_t>(context_step::none)};
   if (!child_stack_base || received_count != size_t{request.fd_count} + wire::kFirstTableFd) {
     reply->error = child_stack_base ? EPROTO : ENOMEM;
@@ -512,6 +569,7 @@ bool spawn_for_request(const wire::spawn_request& request, int* received, size_t
   plan.baseline = &baseline;
   plan.files_now = rlimit{baseline.context.rlimits[RLIMIT_NOFILE].cur, baseline.context.rlimits[RLIMIT_NOFILE].max};
   plan.status_fd = received[wire::kStatusWriteFd];
+  plan.shared_step = take_process_settings(request.context, &baseline.context, &plan.shared_errno);
 
   // Every signal stays blocked until the child no longer uses our memory
   // (see the note at the top: nothing here may fail and write errno).
@@ -521,6 +579,12 @@ bool spawn_for_request(const wire::spawn_request& request, int* received, size_t
   char* stack_top = static_cast<char*>(child_stack_base) + kGuardBytes + kChildStackBytes;
   pid_t child = clone(child_main, stack_top, CLONE_VM | CLONE_PARENT | SIGCHLD, &plan);
   int clone_error = child < 0 ? errno : 0;
+  // The program's descriptors first (the child has its own table), then
+  // the status pipe's write end: the caller's EOF comes after both.
+  if (child > 0 && kCanCloseQuietly) {
+    close_quietly(received[wire::kCwdFd]);
+    for (size_t i = wire::kFirstTableFd; i < received_count; ++i) close_quietly(received[i]);
+  }
   // Now only the child holds the write end: its exec or exit is the EOF the
   // caller waits for.
   close(received[wire::kStatusWriteFd]);
@@ -535,6 +599,11 @@ bool spawn_for_request(const wire::spawn_request& request, int* received, size_t
       if (hangup[0].revents) break;
       if (hangup[1].revents & (POLLHUP | POLLERR)) _exit(0);
     }
+  }
+  if (child > 0 && kCanCloseQuietly) {
+    // Closed above; the child, which read these numbers, is done.
+    received[wire::kCwdFd] = -1;
+    for (size_t i = wire::kFirstTableFd; i < received_count; ++i) received[i] = -1;
   }
   sigprocmask(SIG_SETMASK, &previous, nullptr);
   free(targets);

@@ -123,7 +123,8 @@ const char* context_step_name(int32_t step) {
   static const char* const names[] = {
       "none",     "cwd",      "umask",        "descriptors", "signals",     "rlimits",
       "credentials", "nice",  "scheduler",    "affinity",    "process_group", "ioprio",
-      "personality", "timerslack", "no_new_privs"};
+      "personality", "timerslack", "no_new_privs", "oom_score_adj", "coredump_filter",
+      "thp_disable", "mempolicy", "securebits"};
   if (step < 0 || static_cast<size_t>(step) >= sizeof names / sizeof names[0]) return "unknown";
   return names[step];
 }

@@ -16,6 +16,7 @@ namespace forkless::wire {
 
 inline constexpr uint32_t kRlimitCount = 16;   // RLIM_NLIMITS on Linux
 inline constexpr uint32_t kAffinityBytes = 128;  // 1024 CPUs
+inline constexpr uint32_t kNodeMaskBytes = 128;  // 1024 NUMA nodes (the kernel's MAX_NUMNODES is at most 1024)
 inline constexpr uint32_t kSignalCount = 64;
 inline constexpr uint32_t kCwdFd = 0, kStatusWriteFd = 1, kStatusReadFd = 2, kFirstTableFd = 3;
 
@@ -41,6 +42,18 @@ struct process_context {
   int32_t ioprio;
   uint32_t personality;
   uint64_t timer_slack_ns;
+  // Natively inherited, carried: the memory-map flags THP-disable (as
+  // PR_GET_THP_DISABLE reports it: bit 0 disabled, bit 1 except where
+  // advised) and, filled in by the helper from the kernel, the caller's
+  // oom_score_adj and coredump_filter; the calling thread's NUMA policy.
+  uint32_t thp_disable;
+  int32_t oom_score_adj;          // filled in by the helper (/proc/<caller>/oom_score_adj)
+  uint32_t coredump_filter;       // filled in by the helper (/proc/<caller>/coredump_filter)
+  int32_t mempolicy_mode;         // get_mempolicy's mode, flags included
+  uint8_t mempolicy_nodes[kNodeMaskBytes];
+  // The calling thread's securebits (PR_GET_SECUREBITS). Not carried: the
+  // helper serves only a caller whose bits equal its own (caller_check.h).
+  uint32_t securebits;
   uint32_t affinity_bytes;  // 0: unknown (the shim then goes native; the helper refuses it)
   uint8_t affinity[kAffinityBytes];
 };

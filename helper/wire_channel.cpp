@@ -52,11 +52,24 @@ bool reserve(void** buffer, size_t* capacity, size_t needed, size_t element, siz
   return true;
 }
 
+// Folds one record's sender into the message's: the first record sets it,
+// any record without one, or with another, makes it unknown.
+void note_sender(received_message* message, bool first, bool has, const ucred& sender) {
+  if (first && has) {
+    message->sender_pid = sender.pid;
+    message->sender_uid = sender.uid;
+    message->sender_gid = sender.gid;
+  } else if (!has || sender.pid != message->sender_pid || sender.uid != message->sender_uid ||
+             sender.gid != message->sender_gid) {
+    message->sender_pid = -1;
+  }
+}
+
 // Receives one record into `data` (capacity kMaxRecordBytes + header); appends
 // its descriptors to the message. Returns bytes read, 0 on EOF, -errno on error.
 ssize_t receive_record(int socket, uint8_t* data, size_t capacity, received_message* message,
-                       size_t max_fds) {
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxRecordFds)];
+                       size_t max_fds, bool first) {
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxRecordFds) + CMSG_SPACE(sizeof(ucred))];
   iovec iov{data, capacity};
   msghdr msg{};
   msg.msg_iov = &iov;
@@ -69,7 +82,15 @@ ssize_t receive_record(int socket, uint8_t* data, size_t capacity, received_mess
   } while (got < 0 && errno == EINTR);
   if (got < 0) return -errno;
   bool bad = (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0;
+  bool has_sender = false;
+  ucred sender{};
   for (cmsghdr* cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
+    if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_CREDENTIALS &&
+        cmsg->cmsg_len == CMSG_LEN(sizeof(ucred))) {
+      memcpy(&sender, CMSG_DATA(cmsg), sizeof sender);
+      has_sender = true;
+      continue;
+    }
     if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS) continue;
     size_t count = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
     int incoming[kMaxRecordFds];
@@ -85,6 +106,7 @@ ssize_t receive_record(int socket, uint8_t* data, size_t capacity, received_mess
     }
     if (!fits) bad = true;
   }
+  if (got > 0) note_sender(message, first, has_sender, sender);
   if (bad) return -EPROTO;
   return got;
 }
@@ -118,7 +140,8 @@ int receive_message(int socket, received_message* message, size_t max_fds, uint8
   message->type = 0;
   message->payload_bytes = 0;
   message->fd_count = 0;
-  ssize_t got = receive_record(socket, record, record_capacity, message, max_fds);
+  message->sender_pid = -1;
+  ssize_t got = receive_record(socket, record, record_capacity, message, max_fds, true);
   if (got == 0) return -1;
   if (got < 0) return static_cast<int>(-got);
   header head;
@@ -136,7 +159,7 @@ int receive_message(int socket, received_message* message, size_t max_fds, uint8
   memcpy(message->payload, record + sizeof head, body);
   message->payload_bytes = body;
   while (message->payload_bytes < head.payload_bytes || message->fd_count < head.fd_count) {
-    got = receive_record(socket, record, record_capacity, message, head.fd_count);
+    got = receive_record(socket, record, record_capacity, message, head.fd_count, false);
     if (got == 0) return EPROTO;  // EOF inside a message
     if (got < 0) return static_cast<int>(-got);
     uint32_t marker;

@@ -8,6 +8,10 @@
 //    host program. Receives use MSG_CMSG_CLOEXEC, and a truncated record or
 //    control message is a protocol error, after which received descriptors
 //    are closed, never leaked.
+//  - On a socket with SO_PASSCRED (the helper's end) every record carries its
+//    sender's kernel-attested pid, uid and gid; the message keeps them only
+//    if every record had the same (a record from another process mixed into
+//    a message leaves sender_pid at -1).
 //  - EINTR is retried: a signal handler in the host program must not turn an
 //    internal exchange into a failure.
 #pragma once
@@ -31,6 +35,11 @@ struct received_message {
   int* fds = nullptr;           // owned (mmap); descriptors the receiver now holds
   size_t fd_count = 0;
   size_t fd_capacity = 0;
+  // The sender of every record (SCM_CREDENTIALS), or -1 when a record had
+  // none or records disagree. Only set on a socket with SO_PASSCRED.
+  int32_t sender_pid = -1;
+  uint32_t sender_uid = ~0u;
+  uint32_t sender_gid = ~0u;
 };
 
 // Returns 0 with a whole message, -1 on orderly EOF before any byte, or a

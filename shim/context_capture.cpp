@@ -24,6 +24,7 @@
 
 #include "inflight_descriptors.h"
 #include "linux_dirent.h"
+#include "thread_mempolicy.h"
 
 namespace forkless {
 namespace {
@@ -156,10 +157,14 @@ void capture_context(wire::process_context* context) {
   sched_param param{};
   sched_getparam(0, &param);
   if (policy >= 0 && (policy & SCHED_RESET_ON_FORK)) {
-    // The kernel gives a child of such a thread a normal policy and no
-    // negative nice value.
-    policy = SCHED_OTHER;
-    param.sched_priority = 0;
+    // The kernel's sched_fork for such a thread: a real-time or deadline
+    // policy becomes SCHED_OTHER; SCHED_BATCH and SCHED_IDLE stay; a
+    // negative nice value becomes 0.
+    policy &= ~SCHED_RESET_ON_FORK;
+    if (policy == SCHED_FIFO || policy == SCHED_RR || policy == SCHED_DEADLINE) {
+      policy = SCHED_OTHER;
+      param.sched_priority = 0;
+    }
     if (context->nice < 0) context->nice = 0;
   }
   context->sched_policy = policy;
@@ -172,6 +177,13 @@ void capture_context(wire::process_context* context) {
   context->ioprio = static_cast<int32_t>(syscall(SYS_ioprio_get, 1 /* IOPRIO_WHO_PROCESS */, 0));
   context->personality = static_cast<uint32_t>(personality(0xffffffff));
   context->timer_slack_ns = static_cast<uint64_t>(prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0));
+  int thp = prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0);
+  context->thp_disable = thp > 0 ? static_cast<uint32_t>(thp) : 0;
+  // oom_score_adj and coredump_filter are not read here: the helper reads
+  // them from the kernel (lowering oom_score_adj is a privilege).
+  if (!wire::read_mempolicy(&context->mempolicy_mode, context->mempolicy_nodes)) context->mempolicy_mode = -1;
+  int securebits = prctl(PR_GET_SECUREBITS, 0, 0, 0, 0);
+  context->securebits = securebits > 0 ? static_cast<uint32_t>(securebits) : 0;
   cpu_set_t set;
   CPU_ZERO(&set);
   if (sched_getaffinity(0, sizeof set, &set) == 0) {

@@ -50,7 +50,8 @@ class descriptor_list {
 // holds signals 1-64 in its first word).
 uint64_t signal_bits(const sigset_t& set);
 
-// Fills everything of process_context from the calling thread.
+// Fills everything of process_context from the calling thread
+// (mempolicy_mode -1: the policy could not be read; the call must go native).
 void capture_context(wire::process_context* context);
 
 // The process's umask, tracked without the racy umask(0)/umask(old) pair:

@@ -1,7 +1,19 @@
-// Hazards: the host may close or reuse any descriptor, so the log file is
-// opened, appended to with one write and closed for every line (never kept
-// open at a number the application could take over); stderr means fd 2.
-// Lines are built on the stack: no allocation, bounded length.
+// Hazards:
+//  - The program may drop privileges, chroot or change its mounts later, so
+//    the log file is opened once, while it can still be: at load in the
+//    process that starts its helper eagerly (the program; a root program
+//    drops root after that), at its first line in the others (a process that
+//    loads the library and never logs keeps a descriptor table as it would
+//    natively); at a high close-on-exec number (as the helper channels),
+//    appended to with one write per line, never closed (a forked child logs
+//    to the same file).
+//  - The program owns the descriptor table: before each line fstat must show
+//    the file opened at load (device and inode); if the program closed that
+//    number or dup2'd something over it, the line is written by opening the
+//    path for that line alone, and nothing is ever written to the
+//    program's descriptor.
+//  - stderr means fd 2. Lines are built on the stack: no allocation,
+//    bounded length.
 #include "diagnostics.h"
 
 #include <atomic>
@@ -9,10 +21,12 @@
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "helper_pool.h"
 #include "inflight_descriptors.h"
 #include "unwinder.h"
 
@@ -28,11 +42,49 @@ constexpr int kRoutes = static_cast<int>(route_kind::count_);
 std::atomic<long> call_counts[kApis][kRoutes];
 std::atomic<long> call_micros[kApis][kRoutes];
 
+// Set once (log_fd last, with release), read-only after.
+std::atomic<int> log_fd{-1};
+std::atomic<bool> log_open_tried{false};
+dev_t log_device = 0;
+ino_t log_inode = 0;
+
+constexpr int kLogFileFlags = O_WRONLY | O_APPEND | O_CREAT | O_NOCTTY;
+
+// Opens the log file at its high number, once per process (the first
+// thread to try does it; others meanwhile write by path).
+void open_log_file() {
+  if (log_open_tried.exchange(true, std::memory_order_acq_rel)) return;
+  int fd = open_inflight_file(current_settings().log_file, kLogFileFlags, 0644);
+  if (fd < 0) return;
+  int high = fcntl(fd, F_DUPFD_CLOEXEC, high_descriptor_floor());
+  struct stat st;
+  if (high >= 0 && fstat(high, &st) == 0) {
+    log_device = st.st_dev;
+    log_inode = st.st_ino;
+    log_fd.store(high, std::memory_order_release);
+  } else if (high >= 0) {
+    close(high);
+  }
+  close_inflight(&fd);
+}
+
+// The log file's descriptor, if it is still the file opened (else -1).
+int intact_log_fd() {
+  int fd = log_fd.load(std::memory_order_acquire);
+  struct stat st;
+  return fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == log_device && st.st_ino == log_inode ? fd : -1;
+}
+
 void write_line(const char* line, size_t length) {
   const char* path = current_settings().log_file;
   int saved = errno;
-  if (path[0]) {
-    int fd = open_inflight_file(path, O_WRONLY | O_APPEND | O_CREAT | O_NOCTTY, 0644);
+  if (path[0]) open_log_file();
+  int fd_now = path[0] ? intact_log_fd() : -1;
+  if (fd_now >= 0) {
+    ssize_t ignored = write(fd_now, line, length);
+    (void)ignored;
+  } else if (path[0]) {
+    int fd = open_inflight_file(path, kLogFileFlags, 0644);
     if (fd >= 0) {
       ssize_t ignored = write(fd, line, length);
       (void)ignored;
@@ -97,6 +149,13 @@ long resident_mb() {
 }
 
 bool diagnostics_enabled() { return current_settings().log_level > 0; }
+
+void open_log_file_at_load() {
+  if (!current_settings().log_file[0] || current_settings().log_level <= 0) return;
+  int saved = errno;
+  open_log_file();
+  errno = saved;
+}
 
 long monotonic_us() {
   timespec now;

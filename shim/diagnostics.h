@@ -27,6 +27,10 @@ struct call_record {
 };
 
 bool diagnostics_enabled();
+
+// Opens FORKLESS_LOG_FILE now rather than at the first line (diagnostics.cpp
+// says when and why); call after the settings are read.
+void open_log_file_at_load();
 // Records the call in the summary and, when enabled, writes its line.
 void log_call(const call_record& record);
 // A free-form line ("forkless[PID]: <text>"), for warnings and notes.

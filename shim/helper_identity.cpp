@@ -2,10 +2,14 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <linux/keyctl.h>
+#include <linux/securebits.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -19,32 +23,60 @@ std::atomic<unsigned> identity_generation{1};
 
 namespace {
 
+// PR_GET_MDWE (Linux 6.3; older headers lack it). Memory-deny-write-execute
+// is inherited by children and kept across exec: a restriction a helper
+// started before it was set would not pass on. On older kernels the call
+// fails alike for the caller and the helper.
+constexpr int kPrGetMemoryDenyWriteExecute = 66;
+// getgroups into the stack up to this many (a page); more are read into a
+// mapping made for the call (NGROUPS_MAX is 65536: 256 KiB).
+constexpr int kInlineGroups = 1024;
+
 uint64_t hash_bytes(const void* data, size_t size, uint64_t hash = 1469598103934665603ull) {
   const auto* bytes = static_cast<const uint8_t*>(data);
   for (size_t i = 0; i < size; ++i) hash = (hash ^ bytes[i]) * 1099511628211ull;
   return hash;
 }
 
-uint64_t hash_file(const char* path) {
+uint64_t hash_file(const char* path, uint64_t hash = 1469598103934665603ull) {
   char buffer[4096];
   ssize_t length = read_inflight_file(path, buffer, sizeof buffer);
-  return length < 0 ? 0 : hash_bytes(buffer, static_cast<size_t>(length));
+  return length < 0 ? hash : hash_bytes(buffer, static_cast<size_t>(length), hash);
+}
+
+// Every supplementary group, however many: count and hash.
+void capture_groups(helper_identity* identity) {
+  gid_t inline_groups[kInlineGroups];
+  int count = getgroups(kInlineGroups, inline_groups);
+  if (count >= 0) {
+    identity->group_count = count;
+    identity->groups_hash = hash_bytes(inline_groups, sizeof(gid_t) * static_cast<size_t>(count));
+    return;
+  }
+  // More than fit: read them all into a mapping (retried if the set grows
+  // between the two calls). A count of -1 never matches a real one.
+  identity->group_count = -1;
+  identity->groups_hash = 0;
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    int all = getgroups(0, nullptr);
+    if (all < 0) return;
+    size_t bytes = sizeof(gid_t) * static_cast<size_t>(all + 1);
+    void* memory = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (memory == MAP_FAILED) return;
+    count = getgroups(all + 1, static_cast<gid_t*>(memory));
+    if (count >= 0) {
+      identity->group_count = count;
+      identity->groups_hash = hash_bytes(memory, sizeof(gid_t) * static_cast<size_t>(count));
+    }
+    munmap(memory, bytes);
+    if (count >= 0) return;
+  }
 }
 
 void capture_cheap(helper_identity* identity) {
   getresuid(&identity->uid[0], &identity->uid[1], &identity->uid[2]);
   getresgid(&identity->gid[0], &identity->gid[1], &identity->gid[2]);
-  gid_t groups[256];
-  int count = getgroups(256, groups);
-  if (count >= 0) {
-    identity->group_count = count;
-    identity->groups_hash = hash_bytes(groups, sizeof(gid_t) * static_cast<size_t>(count));
-  } else {
-    // More than 256 groups: hash them all through a bigger buffer on demand.
-    int all = getgroups(0, nullptr);
-    identity->group_count = all;
-    identity->groups_hash = 0;
-  }
+  capture_groups(identity);
   __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
   __user_cap_data_struct data[2]{};
   syscall(SYS_capget, &header, data);
@@ -53,8 +85,15 @@ void capture_cheap(helper_identity* identity) {
     identity->capabilities[3 * i + 1] = data[i].permitted;
     identity->capabilities[3 * i + 2] = data[i].inheritable;
   }
+  identity->securebits = prctl(PR_GET_SECUREBITS, 0, 0, 0, 0) & ~SECBIT_KEEP_CAPS;
   identity->no_new_privs = prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0);
+  identity->memory_deny_write_execute = prctl(kPrGetMemoryDenyWriteExecute, 0, 0, 0, 0);
   identity->seccomp_mode = prctl(PR_GET_SECCOMP, 0, 0, 0, 0);
+  // The session keyring is inherited by children and kept across exec; a
+  // thread that joined another (keyctl, through libkeyutils' syscall())
+  // must not have children holding the old one. create = 0: only read.
+  identity->session_keyring =
+      static_cast<int32_t>(syscall(SYS_keyctl, KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING, 0));
   identity->session = getsid(0);
   struct stat root;
   if (stat("/", &root) == 0) {
@@ -65,22 +104,23 @@ void capture_cheap(helper_identity* identity) {
 }
 
 void capture_costly(helper_identity* identity) {
-  static const char* const kinds[kNamespaceKinds] = {"mnt", "pid_for_children", "net", "ipc",
-                                                     "uts", "user", "cgroup", "time_for_children"};
-  for (int i = 0; i < kNamespaceKinds; ++i) {
-    char path[64];
-    snprintf(path, sizeof path, "/proc/thread-self/ns/%s", kinds[i]);
-    struct stat st;
-    identity->namespace_inodes[i] = stat(path, &st) == 0 ? st.st_ino : 0;
-  }
   identity->seccomp_filters = -1;
+  identity->bounding_and_ambient_hash = 0;
   char status[8192];
   ssize_t length = read_inflight_file("/proc/thread-self/status", status, sizeof status - 1);
   if (length > 0) {
     status[length] = '\0';
     if (const char* line = strstr(status, "\nSeccomp_filters:")) identity->seccomp_filters = atoi(line + 17);
+    // "CapBnd:\t...\nCapAmb:\t...\n" are adjacent lines: one hash of both.
+    if (const char* line = strstr(status, "\nCapBnd:")) {
+      const char* end = strstr(line, "\nNoNewPrivs:");
+      identity->bounding_and_ambient_hash =
+          hash_bytes(line, end ? static_cast<size_t>(end - line) : strlen(line));
+    }
   }
-  identity->lsm_label_hash = hash_file("/proc/thread-self/attr/current");
+  // The label the thread runs with and the one its next exec takes
+  // (setexeccon, aa_change_onexec): a native child execs with the latter.
+  identity->lsm_label_hash = hash_file("/proc/thread-self/attr/exec", hash_file("/proc/thread-self/attr/current"));
 }
 
 // The identity of the calling thread, costly part cached per thread for the
@@ -98,9 +138,10 @@ void capture_identity(helper_identity* identity) {
   capture_cheap(identity);
   identity->costly_generation = identity_generation.load(std::memory_order_acquire);
   identity->costly_known = false;
+  identity->namespaces_known = false;
 }
 
-bool identity_matches(helper_identity& helper, const char** what) {
+bool identity_matches(helper_identity& helper, pid_t helper_pid, const char** what) {
   helper_identity now;
   memset(&now, 0, sizeof now);
   capture_cheap(&now);
@@ -109,13 +150,26 @@ bool identity_matches(helper_identity& helper, const char** what) {
     return different;
   };
   if (differs("ids", memcmp(now.uid, helper.uid, sizeof now.uid) || memcmp(now.gid, helper.gid, sizeof now.gid)) ||
-      differs("groups", now.group_count != helper.group_count || now.groups_hash != helper.groups_hash) ||
+      differs("groups", now.group_count < 0 || now.group_count != helper.group_count ||
+                            now.groups_hash != helper.groups_hash) ||
       differs("capabilities", memcmp(now.capabilities, helper.capabilities, sizeof now.capabilities)) ||
+      differs("securebits", now.securebits != helper.securebits) ||
       differs("no_new_privs", now.no_new_privs != helper.no_new_privs) ||
+      differs("memory_deny_write_execute", now.memory_deny_write_execute != helper.memory_deny_write_execute) ||
       differs("seccomp", now.seccomp_mode != helper.seccomp_mode) ||
+      differs("session_keyring", now.session_keyring != helper.session_keyring) ||
       differs("session", now.session != helper.session) ||
       differs("root", now.root_device != helper.root_device || now.root_inode != helper.root_inode) ||
       differs("cgroup", now.cgroup_hash != helper.cgroup_hash))
+    return false;
+  if (!helper.namespaces_known) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/ns", static_cast<int>(helper_pid));
+    if (differs("namespaces_unknown", !read_namespace_ids(path, helper.namespace_ids))) return false;
+    helper.namespaces_known = true;
+  }
+  if (differs("namespaces", !read_namespace_ids("/proc/thread-self/ns", now.namespace_ids) ||
+                                memcmp(now.namespace_ids, helper.namespace_ids, sizeof now.namespace_ids)))
     return false;
   unsigned generation = identity_generation.load(std::memory_order_acquire);
   cached_costly& cache = thread_costly;
@@ -127,16 +181,15 @@ bool identity_matches(helper_identity& helper, const char** what) {
   if (!helper.costly_known) {
     // Nothing that changes the costly part went through the shim since the
     // helper started: what this thread reads now is what the helper got.
-    if (generation != helper.costly_generation) return !differs("namespaces_unknown", true);
-    memcpy(helper.namespace_inodes, costly.namespace_inodes, sizeof helper.namespace_inodes);
+    if (generation != helper.costly_generation) return !differs("filters_unknown", true);
     helper.seccomp_filters = costly.seccomp_filters;
+    helper.bounding_and_ambient_hash = costly.bounding_and_ambient_hash;
     helper.lsm_label_hash = costly.lsm_label_hash;
     helper.costly_known = true;
     return true;
   }
-  return !(differs("namespaces", memcmp(costly.namespace_inodes, helper.namespace_inodes,
-                                        sizeof costly.namespace_inodes)) ||
-           differs("seccomp_filters", costly.seccomp_filters != helper.seccomp_filters) ||
+  return !(differs("seccomp_filters", costly.seccomp_filters != helper.seccomp_filters) ||
+           differs("bounding_or_ambient", costly.bounding_and_ambient_hash != helper.bounding_and_ambient_hash) ||
            differs("lsm_label", costly.lsm_label_hash != helper.lsm_label_hash));
 }
 

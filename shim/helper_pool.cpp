@@ -58,6 +58,9 @@
 namespace forkless {
 namespace {
 
+// Helpers started and not yet reaped: up to kMaxHelpersLimit live ones,
+// plus retired ones until they exit and are reaped (a stopped one may stay
+// long). When it is full no helper is started (reserve_hidden_entry).
 constexpr int kHiddenCapacity = 256;
 
 struct helper_slot {
@@ -93,14 +96,27 @@ constexpr int kMaxFailedStarts = 3;
 std::atomic<pid_t> hidden_pids[kHiddenCapacity];
 std::atomic<int> hidden_count{0};
 
-void hide_pid(pid_t pid) {
+// An entry taken for a helper that is being started: never a pid, so the
+// wait interposers do not match it.
+constexpr pid_t kReservedPid = -1;
+
+// Takes a free entry for a helper about to start, before it exists: a helper
+// that could not be hidden would show in the program's wait(-1). nullptr
+// when the table is full; then no helper is started (the call goes native).
+std::atomic<pid_t>* reserve_hidden_entry() {
   for (auto& entry : hidden_pids) {
     pid_t empty = 0;
-    if (entry.compare_exchange_strong(empty, pid)) {
+    if (entry.compare_exchange_strong(empty, kReservedPid)) {
       hidden_count.fetch_add(1);
-      return;
+      return &entry;
     }
   }
+  return nullptr;
+}
+
+void release_hidden_entry(std::atomic<pid_t>* entry) {
+  entry->store(0);
+  hidden_count.fetch_sub(1);
 }
 
 void clear_hidden() {
@@ -183,14 +199,6 @@ void forget_all_after_fork() {
 
 void at_fork_child() { forget_all_after_fork(); }
 
-int high_descriptor_floor() {
-  rlimit limit{};
-  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return 900;
-  long soft = static_cast<long>(limit.rlim_cur);
-  if (soft > 1024) soft = 1024;
-  long floor = soft - 64 - kMaxHelpersLimit;
-  return floor > 10 ? static_cast<int>(floor) : 10;
-}
 
 void locate_helper() {
   Dl_info info{};
@@ -224,18 +232,26 @@ bool start_helper(helper_slot* slot, const char** reason) {
     *reason = errno == EMFILE || errno == ENFILE || errno == EINVAL ? "no_descriptor" : "no_socket";
     return false;
   }
+  std::atomic<pid_t>* hidden = reserve_hidden_entry();
+  if (!hidden) {
+    close_inflight(&helper_end);
+    close_inflight(&channel);
+    *reason = "hidden_table_full";
+    return false;
+  }
   capture_identity(&slot->identity);
   int error = 0;
   void* launch_memory = nullptr;
   pid_t pid = launch_helper_process(helper_path, helper_end, &error, &launch_memory);
   close_inflight(&helper_end);
   if (pid < 0) {
+    release_hidden_entry(hidden);
     close_inflight(&channel);
     *reason = "helper_spawn_failed";
     return false;
   }
   slot->launch_memory = launch_memory;
-  hide_pid(pid);
+  hidden->store(pid);
   struct stat st;
   fstat(channel, &st);
   slot->channel = channel;
@@ -269,6 +285,15 @@ bool greet(helper_slot* slot) {
 }
 
 }  // namespace
+
+int high_descriptor_floor() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return 900;
+  long soft = static_cast<long>(limit.rlim_cur);
+  if (soft > 1024) soft = 1024;
+  long floor = soft - 64 - kMaxHelpersLimit;
+  return floor > 10 ? static_cast<int>(floor) : 10;
+}
 
 bool is_helper_pid(pid_t pid) {
   if (pid <= 0 || hidden_count.load(std::memory_order_acquire) == 0) return false;
@@ -325,7 +350,7 @@ bool acquire_helper(helper_lease* lease, const char** reason) {
         continue;
       }
       const char* difference = nullptr;
-      if (!identity_matches(slot.identity, &difference)) {
+      if (!identity_matches(slot.identity, slot.pid, &difference)) {
         if (diagnostics_enabled()) {
           char note[128];
           snprintf(note, sizeof note, "note=helper_replaced drift=%s helper=%d", difference ? difference : "?",

@@ -34,6 +34,11 @@ bool any_helper_pids();
 // The wait interposers reaped it: stop hiding it.
 void forget_helper_pid(pid_t pid);
 
+// Where the library's long-lived descriptors go (helper channels, the log
+// file): F_DUPFD_CLOEXEC's floor, high under the soft RLIMIT_NOFILE so the
+// program's own numbers stay free.
+int high_descriptor_floor();
+
 // Library set-up, from the constructor: register the fork handlers (the
 // pool's and the in-flight descriptors'), and locate the helper program and
 // start the first helper when the start rule says eager.

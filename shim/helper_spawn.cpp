@@ -17,6 +17,9 @@
 //    or an unread reply, nor a helper leased or the pool's lock held.
 //  - A helper that is stopped (SIGSTOP) or dead before the child exists is
 //    noticed by polling with a timeout, so a call is never held forever by it.
+//  - The child's report is its pid, errno notes (protocol.h), and at most
+//    one failure record, all read at the pipe's EOF: the child never writes
+//    more than a page, so it never blocks on the pipe meanwhile.
 //  - A child that failed after it was created (context or spawn stage) is the
 //    caller's child: it is reaped here by pid, as glibc reaps its own failed
 //    posix_spawn child, so no zombie is left.
@@ -41,6 +44,7 @@
 #include "helper_pool.h"
 #include "inflight_descriptors.h"
 #include "real_libc.h"
+#include "restriction_watch.h"
 #include "wire_channel.h"
 
 namespace forkless {
@@ -152,9 +156,30 @@ struct exchange_outcome {
   bool replied = false;       // the helper made no child and said why
   wire::spawn_reply reply{};
   pid_t child = -1;           // the child's pid, as it reported it
-  bool child_failed = false;  // it wrote a status record before exiting
+  bool child_failed = false;  // it wrote a failure record before exiting
   wire::status_record record{};
+  int errno_left = 0;         // its last errno note (0: none)
 };
+
+// The child's report: its pid, errno notes, then perhaps a failure record
+// (protocol.h). A page holds all of it (kMaxErrnoNotes).
+constexpr size_t kStatusReportBytes = 4096;
+static_assert(sizeof(pid_t) + (wire::kMaxErrnoNotes + 1) * sizeof(wire::status_record) <= kStatusReportBytes);
+
+void parse_report(const uint8_t* bytes, size_t got, exchange_outcome* outcome) {
+  if (got >= sizeof(pid_t)) memcpy(&outcome->child, bytes, sizeof(pid_t));
+  for (size_t at = sizeof(pid_t); at + sizeof(wire::status_record) <= got; at += sizeof(wire::status_record)) {
+    wire::status_record record;
+    memcpy(&record, bytes + at, sizeof record);
+    if (record.stage == static_cast<int32_t>(wire::failure_stage::errno_note)) {
+      outcome->errno_left = record.error;
+      continue;
+    }
+    outcome->record = record;
+    outcome->child_failed = true;
+    break;
+  }
+}
 
 // Waits for the child's report on the status pipe and, while no child has
 // reported, for the helper's reply. Ends when the pipe is done and either a
@@ -166,16 +191,12 @@ struct exchange_outcome {
 // (or exit) closes the last write end and wakes it once, as a vfork parent
 // is woken, and the pid and any status record are read then.
 void await_outcome(const helper_lease& lease, int status_read, exchange_outcome* outcome) {
-  uint8_t bytes[sizeof(pid_t) + sizeof(wire::status_record)];
+  uint8_t bytes[kStatusReportBytes];
   size_t got = 0;
   bool status_open = true, channel_open = true, helper_killed = false;
   auto take = [&](ssize_t n) {
     if (n > 0) got += static_cast<size_t>(n);
     if (got >= sizeof(pid_t) && outcome->child < 0) memcpy(&outcome->child, bytes, sizeof(pid_t));
-    if (got == sizeof bytes) {
-      memcpy(&outcome->record, bytes + sizeof(pid_t), sizeof outcome->record);
-      outcome->child_failed = true;
-    }
   };
   while (status_open || (channel_open && outcome->child < 0)) {
     bool watch_channel = channel_open && outcome->child < 0;
@@ -216,6 +237,7 @@ void await_outcome(const helper_lease& lease, int status_read, exchange_outcome*
       outcome->replied = outcome->channel_error == 0;
     }
   }
+  parse_report(bytes, got, outcome);
 }
 
 // Moves the (sleeping) helper onto the CPU the caller runs on, so that the
@@ -270,6 +292,7 @@ spawn_result spawn_via_helper_unsaved(const spawn_plan& plan) {
   const char* failure = nullptr;
   int send_error = 0;
   exchange_outcome outcome;
+  if (landlock_restricted()) return fallback("landlock");
   for (int attempt = 0; attempt < kDescriptorRaceAttempts; ++attempt) {
     // The pipe exists before the scan: a number another thread frees during
     // the scan can then never be reused for it and sent as the program's.
@@ -281,7 +304,12 @@ spawn_result spawn_via_helper_unsaved(const spawn_plan& plan) {
     descriptor_list table;
     descriptor_list::scan_result scan = table.capture_inheritable(kMaxOpenDescriptors);
     bool scanned = scan == descriptor_list::scan_result::ok;
-    for (uint32_t i = 0; scanned && i < plan.action_fd_count; ++i) scanned = table.add(plan.action_fds[i]);
+    for (uint32_t i = 0; scanned && i < plan.action_fd_count; ++i) {
+      // The shim's own descriptors are not the program's: natively that
+      // number is free, and an action naming it finds nothing there.
+      int fd = plan.action_fds[i];
+      if (fd != status_pipe[0] && fd != status_pipe[1] && fd != cwd) scanned = table.add(fd);
+    }
     if (!scanned) {
       close_pipe(status_pipe);
       failure = scan == descriptor_list::scan_result::too_many ? "many_descriptors" : "descriptor_scan_failed";
@@ -307,6 +335,12 @@ spawn_result spawn_via_helper_unsaved(const spawn_plan& plan) {
       // caller's affinity (helper/spawn_child.cpp refuses it too).
       close_pipe(status_pipe);
       failure = "affinity_unreadable";
+      break;
+    }
+    if (request.context.mempolicy_mode < 0) {
+      // More NUMA nodes than a request carries.
+      close_pipe(status_pipe);
+      failure = "mempolicy_unreadable";
       break;
     }
     wire::wire_writer writer;
@@ -341,7 +375,8 @@ spawn_result spawn_via_helper_unsaved(const spawn_plan& plan) {
   release_helper(&lease, broken);
   if (send_error != 0) return fallback(send_error == EPIPE ? "helper_died" : "helper_channel_error");
 
-  if (outcome.child > 0 && !outcome.child_failed) return {spawn_outcome::spawned, outcome.child, 0, "ok"};
+  if (outcome.child > 0 && !outcome.child_failed)
+    return {spawn_outcome::spawned, outcome.child, 0, "ok", outcome.errno_left};
   if (outcome.child > 0) {
     reap_failed_child(outcome.child);
     const wire::status_record& record = outcome.record;
@@ -365,6 +400,9 @@ void report_result(const spawn_result& result, call_report* report) {
   if (report->via_helper) {
     report->reason = result.outcome == spawn_outcome::failed ? "spawn_error" : "-";
     report->child = result.child_pid;
+    // glibc's child shares the caller's errno: a failure leaves its error
+    // there, a success whatever its failed calls left.
+    report->errno_left = result.outcome == spawn_outcome::failed ? result.error : result.errno_left;
     return;
   }
   __attribute__((tls_model("initial-exec"))) static thread_local char text[64];

@@ -35,6 +35,10 @@ struct spawn_result {
   pid_t child_pid;
   int error;
   const char* reason;
+  // spawned: the errno glibc's child would have left in the caller (its
+  // failed calls before the exec that worked: a PATH miss, addopen's close
+  // of a free number), 0 when it would have left errno alone.
+  int errno_left = 0;
 };
 
 spawn_result spawn_via_helper(const spawn_plan& plan);
@@ -44,6 +48,7 @@ struct call_report {
   bool via_helper = false;   // false: the helper could not serve it (fell back)
   const char* reason = "-";
   pid_t child = -1;
+  int errno_left = 0;        // posix_spawn*: errno as glibc's call leaves it (0: unchanged)
 };
 
 // Fills report from a result (reason "fallback_<why>" when it fell back).

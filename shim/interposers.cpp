@@ -12,6 +12,7 @@
 #include "helper_spawn.h"
 #include "popen_call.h"
 #include "real_libc.h"
+#include "restriction_watch.h"
 #include "route.h"
 #include "system_call.h"
 #include "thread_state.h"
@@ -178,11 +179,27 @@ int prctl(int option, ...) {
                 a4 = va_arg(arguments, unsigned long), a5 = va_arg(arguments, unsigned long);
   va_end(arguments);
   int result = real::prctl(option, a2, a3, a4, a5);
-  if ((option == PR_SET_SECCOMP || option == PR_SET_NO_NEW_PRIVS) && !shared_memory_child()) {
-    int error = errno;
-    identity_generation.fetch_add(1);
-    errno = error;
-  }
+  // A child sharing the parent's memory changes only itself.
+  if (shared_memory_child()) return result;
+  int error = errno;
+  note_prctl(option, result);
+  errno = error;
+  return result;
+}
+
+// libc's syscall() with up to six arguments (all it passes on), each read
+// as a long, as libc's own reads them.
+long syscall(long number, ...) {
+  va_list arguments;
+  va_start(arguments, number);
+  long a[6];
+  for (long& argument : a) argument = va_arg(arguments, long);
+  va_end(arguments);
+  long result = real::syscall(number, a[0], a[1], a[2], a[3], a[4], a[5]);
+  if (shared_memory_child()) return result;
+  int error = errno;
+  note_raw_system_call(number, a[0], result);
+  errno = error;
   return result;
 }
 

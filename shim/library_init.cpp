@@ -5,6 +5,7 @@
 #include "config.h"
 #include "diagnostics.h"
 #include "helper_pool.h"
+#include "real_libc.h"
 #include "thread_state.h"
 
 namespace forkless {
@@ -14,6 +15,12 @@ __attribute__((constructor(101))) void library_loaded() {
   shim_scope scope;
   load_settings_from_environment();
   if (!current_settings().enabled) return;
+  // Resolved now, not at a first use in an emulated fork child (which makes
+  // raw calls through it) or in a signal handler.
+  real::syscall_address();
+  // The program, which starts its helper before main, opens its log file
+  // now: it may drop the privileges that open it before its first line.
+  if (current_settings().start != helper_start::lazy) open_log_file_at_load();
   // A forked child summarises its own calls, not its parent's.
   if (diagnostics_enabled()) pthread_atfork(nullptr, nullptr, &reset_summary_counts);
   helper_pool_at_load();

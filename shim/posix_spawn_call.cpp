@@ -1,9 +1,11 @@
 // Hazards, and how each is handled:
 //  - glibc's child holds the caller's whole descriptor table until exec, so
 //    a file action may name a close-on-exec descriptor (dup2's source,
-//    fchdir, tcsetpgrp). Those are sent along, still close-on-exec
-//    (spawn_plan.action_fds); the others the action list only creates,
-//    closes or overwrites.
+//    fchdir, tcsetpgrp, and the targets of close and open, which glibc's
+//    child closes: a close that fails leaves EBADF in the caller's errno, so
+//    it must fail exactly when glibc's would). Those are sent along, still
+//    close-on-exec (spawn_plan.action_fds); the others the action list only
+//    creates or overwrites.
 //  - The file-actions object is opaque: only a record that matches it
 //    exactly is used (spawn_file_actions.h); otherwise libc spawns.
 //  - glibc sets the child's mask with its sigprocmask wrapper, which drops
@@ -37,6 +39,8 @@ bool names_existing_descriptor(const wire::file_action& action) {
     case wire::file_action_kind::dup2:
     case wire::file_action_kind::fchdir:
     case wire::file_action_kind::tcsetpgrp:
+    case wire::file_action_kind::close:
+    case wire::file_action_kind::open:
       return true;
     default:
       return false;

@@ -21,6 +21,14 @@ struct missing<R(A...)> {
       return static_cast<R>(-1);
   }
 };
+// A variadic one (syscall): its fixed arguments only.
+template <typename R, typename... A>
+struct missing<R(A..., ...)> {
+  static R call(A..., ...) {
+    errno = ENOSYS;
+    return static_cast<R>(-1);
+  }
+};
 
 void* own_base() {
   static void* base = [] {

@@ -55,7 +55,8 @@
   X(mode_t, umask, (mode_t))                                                              \
   X(int, unshare, (int))                                                                  \
   X(int, setns, (int, int))                                                               \
-  X(int, prctl, (int, unsigned long, unsigned long, unsigned long, unsigned long))                                                                    \
+  X(int, prctl, (int, unsigned long, unsigned long, unsigned long, unsigned long))        \
+  X(long, syscall, (long, ...))                                                           \
   X(pid_t, _Fork, (void))                                                                 \
   X(int, sigprocmask, (int, const sigset_t*, sigset_t*))                                  \
   X(int, pthread_sigmask, (int, const sigset_t*, sigset_t*))                              \

@@ -41,7 +41,10 @@ int spawn_entry(api_kind api, const spawn_call& call) {
     report.reason = route.reason;
     result = posix_spawn_natively(call);
   }
-  if (!report.via_helper) scope.keep_errno();  // libc made the call: its errno stands
+  if (!report.via_helper)
+    scope.keep_errno();  // libc made the call: its errno stands
+  else if (report.errno_left != 0)
+    scope.set_result_errno(report.errno_left);  // as glibc's child, which shares errno, leaves it
 
   log_spawn_call(api, route, report, started, call.file, result == 0 && call.pid ? *call.pid : report.child);
   return result;

@@ -13,6 +13,7 @@
 //   afterwards: nothing between clone and exec allocates.
 #include "stack_window.h"
 
+#include <cerrno>
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -63,9 +64,19 @@ size_t static_tls_size() {
   return bytes;
 }
 
+// How often a read interrupted by a signal (EINTR) is tried again: a signal
+// handler without SA_RESTART must not turn an emulable fork native, and a
+// storm of signals must not hold the fork up for ever.
+constexpr int kInterruptedReadAttempts = 16;
+
 bool learn_thread_stack() {
   pthread_attr_t attr;
-  if (pthread_getattr_np(pthread_self(), &attr) != 0) return false;
+  // glibc reads the main thread's bounds from /proc/self/maps, and reports
+  // the read's error (EINTR included) as its own.
+  int attr_status = EINTR;
+  for (int attempt = 0; attempt < kInterruptedReadAttempts && attr_status == EINTR; ++attempt)
+    attr_status = pthread_getattr_np(pthread_self(), &attr);
+  if (attr_status != 0) return false;
   void* address = nullptr;
   size_t size = 0;
   int status = pthread_attr_getstack(&attr, &address, &size);
@@ -102,8 +113,10 @@ bool mapping_top(uintptr_t sp, uintptr_t* top) {
   char buffer[4096];
   size_t held = 0;
   bool found = false;
+  int interrupted = 0;
   for (;;) {
     ssize_t got = read(fd, buffer + held, sizeof buffer - 1 - held);
+    if (got < 0 && errno == EINTR && ++interrupted < kInterruptedReadAttempts) continue;
     if (got <= 0) break;
     held += static_cast<size_t>(got);
     buffer[held] = '\0';

@@ -2,12 +2,19 @@
 // child, whether it spawns through the library or writes a request to the
 // helper's channel by hand (the helper checks its caller's credentials).
 //
+// With --fork-worker the request is written by another process: a worker
+// made with _Fork() (no atfork handler runs, so it keeps the channel) drops
+// to nobody and names its root parent as the calling thread. The helper
+// must go by who really sent it (SO_PASSCRED) and serve nobody but its
+// parent.
+//
 // Run as root under LD_PRELOAD with FORKLESS_MODE=always; prints one line per
 // check; exits 77 (skip) when not root.
 #include <fcntl.h>
 #include <grp.h>
 #include <pthread.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <sched.h>
@@ -56,12 +63,27 @@ int main(int argc, char** argv) {
     printf("SKIP: needs root to drop privileges\n");
     return 77;
   }
+  bool fork_worker = argc > 2 && strcmp(argv[2], "--fork-worker") == 0;
   const char* marker = argc > 1 ? argv[1] : "/tmp/forkless-privilege-marker";
   pthread_t thread;
   pthread_create(&thread, nullptr, idle, nullptr);
   printf("before: uid=%s\n", run_and_read("id -u").c_str());
   int channel = find_channel();  // the root helper's, found while it is ours
   printf("channel found: %s\n", channel >= 0 ? "yes" : "no");
+  pid_t named = gettid();  // the thread the request names: root's, in --fork-worker
+  if (fork_worker) {
+    fflush(stdout);
+    pid_t worker = _Fork();
+    if (worker < 0) return 1;
+    if (worker > 0) {
+      int status = 0;
+      waitpid(worker, &status, 0);
+      struct stat st;
+      printf("parent: worker exited %d, marker_created=%s\n", WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+             stat(marker, &st) == 0 ? "yes" : "no");
+      return 0;
+    }
+  }
 
   if (setgroups(0, nullptr) != 0 || setgid(65534) != 0 || setuid(65534) != 0) {
     perror("drop");
@@ -78,7 +100,7 @@ int main(int argc, char** argv) {
     request.argc = 2;
     request.argv = args;
     request.envp = env;
-    request.context.caller_tid = static_cast<int32_t>(gettid());
+    request.context.caller_tid = static_cast<int32_t>(fork_worker ? named : gettid());
     request.context.pgid = getpgrp();
     // A complete context, so that only the credential check can refuse it.
     cpu_set_t affinity;
@@ -91,6 +113,12 @@ int main(int argc, char** argv) {
     int status_pipe[2];
     if (pipe2(status_pipe, O_CLOEXEC) != 0) return 1;
     int fds[] = {open("/", O_PATH | O_DIRECTORY | O_CLOEXEC), status_pipe[1], status_pipe[0]};
+    if (fork_worker) {
+      // A helper that serves the request makes a child and sends no reply:
+      // do not wait for one for ever.
+      timeval patience{2, 0};
+      setsockopt(channel, SOL_SOCKET, SO_RCVTIMEO, &patience, sizeof patience);
+    }
     int status = forkless::wire::send_message(channel, forkless::wire::message_type::spawn_request, writer.data(),
                                               writer.size(), fds, 3);
     close(status_pipe[1]);
@@ -114,6 +142,12 @@ int main(int argc, char** argv) {
     bool created = stat(marker, &st) == 0;
     printf("raw request: refused=%s marker_created=%s\n",
            reply.error == EPERM && child < 0 ? "yes" : "no", created ? "yes" : "no");
+    if (fork_worker) {
+      // The helper left rather than answer a process it does not serve.
+      printf("worker: child=%s\n", child > 0 ? "made" : "none");
+      fflush(stdout);
+      _exit(0);
+    }
   }
   printf("after: uid=%s\n", run_and_read("id -u").c_str());
   return 0;

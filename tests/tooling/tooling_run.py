@@ -266,6 +266,169 @@ def test_namespace_drift(a):
         raise Failure(f"expected two helper spawns and a helper replaced for the namespace: {text}")
 
 
+def tool(a, name):
+    return os.path.join(a.build, "tests", "tooling", name)
+
+
+def library(a):
+    return os.path.join(a.build, "lib", "forkless", "libforkless.so")
+
+
+def skip_unless_root(what):
+    if os.geteuid() != 0:
+        print(f"SKIP {what}: needs root")
+        sys.exit(SKIP)
+
+
+def differential(a, argv, name, mode="always", extra_env=None, cwd=None):
+    """Runs argv natively and under the library; requires the same output and
+    status (77 natively: skip with the driver's message). Returns (stdout,
+    log text)."""
+    native = run(argv, cwd=cwd)
+    if native.returncode == SKIP:
+        print(native.stdout.strip())
+        sys.exit(SKIP)
+    log = os.path.join(a.work, f"{name}.log")
+    env = clean_env(LD_PRELOAD=library(a), FORKLESS_MODE=mode, FORKLESS_LOG="1", FORKLESS_LOG_FILE=log)
+    env.update(extra_env or {})
+    forkless = run(argv, env=env, cwd=cwd)
+    if native.returncode != 0:
+        raise Failure(f"native run: status {native.returncode}\n{native.stdout}{native.stderr}")
+    if forkless.returncode != native.returncode or forkless.stdout != native.stdout:
+        raise Failure(f"under forkless: status {forkless.returncode}\n{forkless.stdout}\nnatively:\n{native.stdout}")
+    text = "\n".join(log_lines(log)) if os.path.exists(log) else ""
+    return native.stdout, text
+
+
+def require_in(text, wanted, what):
+    for want in wanted:
+        if want not in text:
+            raise Failure(f"{what}: no {want!r} in:\n{text}")
+
+
+def test_fork_worker_request(a):
+    skip_unless_root("fork-worker-request")
+    marker_dir = os.path.join(a.work, "markers")
+    os.makedirs(marker_dir)
+    os.chmod(marker_dir, 0o777)
+    marker = os.path.join(marker_dir, "forkless")
+    p = run([tool(a, "tooling_privilege_drop"), marker, "--fork-worker"], cwd="/",
+            env=clean_env(LD_PRELOAD=library(a), FORKLESS_MODE="always"))
+    lines = p.stdout.splitlines()
+    expected = ["before: uid=0", "channel found: yes", "raw request: refused=no marker_created=no",
+                "worker: child=none", "parent: worker exited 0, marker_created=no"]
+    if p.returncode != 0 or lines != expected:
+        raise Failure(f"status {p.returncode}, {lines}, expected {expected}\n{p.stderr}")
+    if os.path.exists(marker):
+        raise Failure("the root helper ran a command for a _Fork worker that dropped to nobody")
+
+
+def test_securebits_drift(a):
+    skip_unless_root("securebits-drift")
+    out, log = differential(a, [tool(a, "tooling_restriction_drift"), "securebits", a.work], "securebits")
+    require_in(out, ["after: CapEff:\t0000000000000000"], "securebits")
+    require_in(log, ["note=helper_replaced drift=securebits"], "securebits log")
+
+
+def test_mount_drift(a):
+    skip_unless_root("mount-drift")
+    hidden = os.path.join(a.work, "hidden")
+    os.makedirs(hidden)
+    with open(os.path.join(hidden, "secret"), "w") as f:
+        f.write("the secret\n")
+    out, log = differential(a, [tool(a, "tooling_restriction_drift"), "mount", a.work], "mount")
+    require_in(out, ["before: the secret", "after: cat:"], "mount")
+    require_in(log, ["note=helper_replaced drift=namespaces"], "mount log")
+
+
+def test_keyring_drift(a):
+    skip_unless_root("keyring-drift")
+    out, log = differential(a, [tool(a, "tooling_restriction_drift"), "keyring", a.work], "keyring")
+    require_in(out, ["before: keyring=parent's", "after: keyring=other"], "keyring")
+    require_in(log, ["note=helper_replaced drift=session_keyring"], "keyring log")
+
+
+def test_landlock_drift(a):
+    with open(os.path.join(a.work, "secret"), "w") as f:
+        f.write("the secret\n")
+    out, log = differential(a, [tool(a, "tooling_landlock_drift"), a.work], "landlock", mode="auto")
+    require_in(out, ["before posix_spawnp: cat status 0", "after system: cat status 1", "after popen: cat status 1",
+                     "after posix_spawn: cat status 1", "after posix_spawnp: cat status 1"], "landlock")
+    calls = [l for l in log.splitlines() if " api=" in l and "summary=" not in l]
+    after = calls[-4:]
+    if len(calls) != 9 or not all("reason=fallback_landlock" in l for l in after):
+        raise Failure(f"expected the four calls after the domain to go native for it: {calls}")
+
+
+def test_inherited_context(a):
+    out, log = differential(a, [tool(a, "tooling_inherited_context"), "context"], "context")
+    after = out.split("--- after\n")[1]
+    require_in(after, ["oom_score_adj=500", "coredump_filter=00000007", "thp_disable=1", "scheduler=5"],
+               "inherited context")
+    if log.count("api=posix_spawn route=helper reason=") != 2:
+        raise Failure(f"expected both spawns through the helper: {log}")
+
+
+def test_pipe_eof(a):
+    out, log = differential(a, [tool(a, "tooling_inherited_context"), "pipe-eof"], "pipe")
+    require_in(out, ["rounds where the read end was not at EOF: 0"], "pipe EOF")
+    if log.count("api=posix_spawn route=helper reason=") != 200:
+        raise Failure("expected 200 spawns through the helper")
+
+
+def test_hidden_table(a):
+    out, log = differential(a, [tool(a, "tooling_hidden_table")], "hidden")
+    require_in(out, ["waitpid(-1)=ECHILD"], "hidden table")
+    require_in(log, ["reason=fallback_hidden_table_full"], "hidden table log")
+
+
+def test_many_groups(a):
+    skip_unless_root("many-groups")
+    out, log = differential(a, [tool(a, "tooling_many_groups")], "groups")
+    require_in(out, ["before: last group 20299", "after: last group 29999"], "many groups")
+    require_in(log, ["note=helper_replaced drift=groups"], "many groups log")
+    if "fallback" in log:
+        raise Failure(f"the helper had to refuse what the shim should have seen: {log}")
+
+
+def test_fork_stack_eintr(a):
+    preload = tool(a, "tooling_eintr_maps.so") + ":" + library(a)
+    log = os.path.join(a.work, "eintr.log")
+    p = run([tool(a, "tooling_fork_on_own_stack")], env=clean_env(LD_PRELOAD=preload, FORKLESS_FORK="all",
+                                                                  FORKLESS_LOG="1", FORKLESS_LOG_FILE=log))
+    if p.returncode != 0 or p.stdout.strip() != "child exit status 3":
+        raise Failure(f"status {p.returncode}: {p.stdout!r} {p.stderr!r}")
+    forks = [l for l in log_lines(log) if "api=fork" in l and "summary=" not in l]
+    if len(forks) != 1 or "route=emulated" not in forks[0]:
+        raise Failure(f"an interrupted read of /proc/self/maps made the fork native: {forks}")
+
+
+def test_configure_without_usr_bin_python(a):
+    build = os.path.join(a.work, "build")
+    p = run(["cmake", "-S", a.source, "-B", build, "-DFORKLESS_TOOLING_PYTHON_DIR=/nonexistent"], timeout=300)
+    if p.returncode != 0:
+        raise Failure(f"configure without python3 in the preferred directory failed:\n{p.stdout[-2000:]}\n{p.stderr[-3000:]}")
+
+
+def test_log_after_drop(a):
+    skip_unless_root("log-after-drop")
+    marker_dir = os.path.join(a.work, "markers")
+    os.makedirs(marker_dir)
+    os.chmod(marker_dir, 0o777)
+    log = os.path.join(a.work, "root-only.log")  # 0644, root's: nobody cannot open it
+    p = run([tool(a, "tooling_privilege_drop"), os.path.join(marker_dir, "m")], cwd="/",
+            env=clean_env(LD_PRELOAD=library(a), FORKLESS_MODE="always", FORKLESS_LOG="1", FORKLESS_LOG_FILE=log))
+    if p.returncode != 0:
+        raise Failure(f"driver failed: {p.returncode} {p.stderr!r}")
+    if oct(os.stat(log).st_mode & 0o777) != "0o644" or os.stat(log).st_uid != 0:
+        raise Failure("the log file is not root's and 0644")
+    text = "\n".join(log_lines(log))
+    # The last popen runs as nobody: its drift note and its call line.
+    require_in(text, ["note=helper_replaced drift=ids"], "log after the drop")
+    if text.count("api=popen") < 2:
+        raise Failure(f"the call made after the drop was not logged: {text}")
+
+
 TESTS = {
     "launcher-options": test_launcher_options,
     "install-tree": test_install_tree,
@@ -275,6 +438,18 @@ TESTS = {
     "privilege-drop": test_privilege_drop,
     "many-descriptors": test_many_descriptors,
     "namespace-drift": test_namespace_drift,
+    "fork-worker-request": test_fork_worker_request,
+    "securebits-drift": test_securebits_drift,
+    "mount-drift": test_mount_drift,
+    "keyring-drift": test_keyring_drift,
+    "landlock-drift": test_landlock_drift,
+    "inherited-context": test_inherited_context,
+    "pipe-eof": test_pipe_eof,
+    "hidden-table": test_hidden_table,
+    "many-groups": test_many_groups,
+    "fork-stack-eintr": test_fork_stack_eintr,
+    "configure-without-usr-bin-python": test_configure_without_usr_bin_python,
+    "log-after-drop": test_log_after_drop,
 }
 
 

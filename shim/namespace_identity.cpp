@@ -1,0 +1,31 @@
+#include "namespace_identity.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "inflight_descriptors.h"
+
+namespace forkless {
+
+bool read_namespace_ids(const char* directory_path, uint64_t ids[kNamespaceKinds]) {
+  // The *_for_children kinds are what a child gets, which is what matters.
+  static const char* const kinds[kNamespaceKinds] = {"mnt", "pid_for_children", "net", "ipc",
+                                                     "uts", "user", "cgroup", "time_for_children"};
+  int directory = open_inflight_file(directory_path, O_PATH | O_DIRECTORY);
+  if (directory < 0) return false;
+  for (int i = 0; i < kNamespaceKinds; ++i) {
+    // "mnt:[4026531841]": the inode between the brackets.
+    char link[64];
+    ssize_t length = readlinkat(directory, kinds[i], link, sizeof link - 1);
+    ids[i] = 0;
+    if (length <= 0) continue;
+    link[length] = '\0';
+    if (const char* bracket = strchr(link, '[')) ids[i] = strtoull(bracket + 1, nullptr, 10);
+  }
+  close_inflight(&directory);
+  return true;
+}
+
+}  // namespace forkless
