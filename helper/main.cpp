@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "caller_check.h"
+#include "child_mirror.h"
 #include "helper_baseline.h"
 #include "protocol.h"
 #include "spawn_child.h"
@@ -97,6 +98,8 @@ void reply_error(int channel, int error) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The child of an emulated fork whose exec failed (child_mirror.h).
+  if (argc == 3 && strcmp(argv[1], "--mirror-child") == 0) return helper::mirror_child(argv[2]);
   int channel = parse_channel(argc, argv);
   struct stat st;
   if (channel < 0 || fstat(channel, &st) != 0 || !S_ISSOCK(st.st_mode)) {

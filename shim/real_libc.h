@@ -69,8 +69,8 @@
   X(int, setresuid, (uid_t, uid_t, uid_t))                                                \
   X(int, setresgid, (gid_t, gid_t, gid_t))                                                \
   X(int, setgroups, (size_t, const gid_t*))                                               \
-  X(int, fcntl, (int, int, unsigned long))                                                \
-  X(int, fcntl64, (int, int, unsigned long))                                              \
+  X(int, fcntl, (int, int, ...))                                                          \
+  X(int, fcntl64, (int, int, ...))                                                        \
   X(int, dup2, (int, int))                                                                \
   X(int, dup3, (int, int, int))
 

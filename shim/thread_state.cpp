@@ -7,7 +7,7 @@
 namespace forkless {
 
 namespace {
-__attribute__((tls_model("initial-exec"))) thread_local thread_state state{false, false, false};
+__attribute__((tls_model("initial-exec"))) thread_local thread_state state{false, false, 0};
 }
 
 thread_state& this_thread_state() { return state; }
@@ -15,7 +15,7 @@ thread_state& this_thread_state() { return state; }
 shim_scope::shim_scope() : saved_errno_(errno) {
   thread_state& current = this_thread_state();
   was_inside_ = current.inside_shim;
-  pass_through_ = was_inside_ || current.in_emulated_child || current.in_vfork_child ||
+  pass_through_ = was_inside_ || current.in_emulated_child || current.vfork_depth > 0 ||
                   !current_settings().enabled;
   current.inside_shim = true;
 }

@@ -6,7 +6,7 @@
 // - in_emulated_child: set in the child of an emulated fork (it shares the
 //   parent's memory, so this TLS slot is the parent thread's and must be
 //   cleared when the parent resumes). Spawning calls made there go to libc.
-// - in_vfork_child: set from the program's own vfork() until the parent
+// - vfork_depth: raised by the program's own vfork() until the parent
 //   resumes; the child shares the parent's memory and this TLS slot alike.
 // Every interposer has a rule for both children (shared_memory_child()):
 // they never change the library's state, which is the parent's, and never
@@ -20,7 +20,7 @@ namespace forkless {
 struct thread_state {
   bool inside_shim;
   bool in_emulated_child;
-  bool in_vfork_child;
+  int vfork_depth;  // > 0 in a vfork child (nested vforks count)
 };
 
 thread_state& this_thread_state();
@@ -29,7 +29,7 @@ thread_state& this_thread_state();
 // the program's vfork()'s.
 inline bool shared_memory_child() {
   const thread_state& state = this_thread_state();
-  return state.in_emulated_child || state.in_vfork_child;
+  return state.in_emulated_child || state.vfork_depth > 0;
 }
 
 // RAII guard for the re-entrancy flag; also saves and restores errno so that

@@ -8,8 +8,15 @@
 #include <cerrno>
 #include <cstring>
 
+#include <dlfcn.h>
+#include <linux/limits.h>
+
+#include <cstdio>
+
 #include "../real_libc.h"
 #include "../thread_state.h"
+#include "emulation_slot.h"
+#include "stack_window.h"
 
 namespace forkless {
 namespace {
@@ -18,10 +25,14 @@ constexpr size_t kPathMax = 128;
 // glibc's internal signals (SIGCANCEL, SIGSETXID): pthread_sigmask never lets
 // a program block them, so neither does the recorded mask.
 constexpr int kLibcInternalSignals[] = {32, 33};
-// Descriptors one libuv child may renumber in place: one per stdio entry
-// whose descriptor is numbered below the entry (a child needing more goes on
-// in a real fork, see emulated_child_renumber).
-constexpr int kRenumberedMax = 128;
+struct renumbered {
+  int from, to;
+};
+// Descriptors one libuv child may renumber in place (one per stdio entry
+// whose descriptor is numbered below the entry): as many as the scratch
+// memory holds. More fail with EMFILE, which libuv reports as the spawn's
+// error (no libuv child moves 65536 descriptors).
+constexpr int kRenumberedMax = static_cast<int>(kEmulationScratchBytes / sizeof(renumbered));
 // The kernel's sigset_t: _NSIG bits.
 constexpr size_t kKernelSigsetBytes = _NSIG / 8;
 // Status of a shell that could not run the command.
@@ -34,10 +45,13 @@ struct child_state {
   char** parent_environ;
   char** child_environ;   // the environ the child assigned, once taken
   bool renumber_in_place;
-  int renumbered;
-  int renumbered_from[kRenumberedMax];
-  int renumbered_to[kRenumberedMax];
+  int renumbered_count;
+  renumbered* moves;      // kRenumberedMax entries of scratch memory
 };
+
+// forkless-helper, for the mirror: found before the first clone.
+char mirror_path[PATH_MAX];
+constexpr char kMirrorOption[] = "--mirror-child";
 
 __attribute__((tls_model("initial-exec"))) thread_local child_state this_child;
 
@@ -67,6 +81,19 @@ long raw_sigaction(int signal_number, const saved_handlers::entry* action, saved
   _exit(WIFEXITED(status) ? WEXITSTATUS(status) : kCannotRunStatus);
 }
 
+// Decimal digits of a pid, without stdio (this runs between clone and exec).
+void format_pid(pid_t pid, char (&text)[16]) {
+  char reversed[16];
+  int length = 0;
+  unsigned value = static_cast<unsigned>(pid);
+  do {
+    reversed[length++] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  } while (value != 0 && length < 15);
+  for (int i = 0; i < length; ++i) text[i] = reversed[length - 1 - i];
+  text[length] = '\0';
+}
+
 }  // namespace
 
 int raw_signal_mask(int how, const sigset_t* set, sigset_t* old) {
@@ -79,14 +106,16 @@ void block_all_signals(sigset_t* old) {
   raw_signal_mask(SIG_SETMASK, &all, old);
 }
 
-void emulated_child_begin(const sigset_t& caller_mask, char** parent_environ, bool renumber_in_place) {
+void emulated_child_begin(const sigset_t& caller_mask, char** parent_environ, bool renumber_in_place,
+                          void* scratch) {
   this_child.wanted = caller_mask;
   this_child.exec_tried = false;
   this_child.path[0] = '\0';
   this_child.parent_environ = parent_environ;
   this_child.child_environ = nullptr;
   this_child.renumber_in_place = renumber_in_place;
-  this_child.renumbered = 0;
+  this_child.renumbered_count = 0;
+  this_child.moves = static_cast<renumbered*>(scratch);
 }
 
 int emulated_child_set_mask(int how, const sigset_t* set, sigset_t* old) {
@@ -152,20 +181,44 @@ void emulated_child_exec_failed(const saved_handlers& saved) {
   }
 }
 
+void emulated_child_locate_mirror() {
+  Dl_info info{};
+  if (!dladdr(reinterpret_cast<void*>(&emulated_child_locate_mirror), &info) || !info.dli_fname) return;
+  const char* slash = strrchr(info.dli_fname, '/');
+  if (!slash) return;
+  snprintf(mirror_path, sizeof mirror_path, "%.*s/%s", static_cast<int>(slash - info.dli_fname),
+           info.dli_fname, FORKLESS_HELPER_RELPATH);
+}
+
 void emulated_child_continue_in_real_fork() {
   // libc's fork: the atfork handlers run as for any fork, so the new process
   // is an ordinary fork child (malloc, stdio and the library's own state made
   // consistent for one thread). They run here as in any thread of the
-  // parent, whose thread is suspended until this process ends: the flag is
-  // cleared for them (and stays cleared: this process only waits from here).
+  // parent, whose thread is suspended until this process execs or ends: the
+  // flag is cleared for them (and stays cleared: this process only becomes
+  // the mirror from here).
   this_thread_state().in_emulated_child = false;
   pid_t pid = real::fork();
   if (pid == 0) {
+    emulation_slot_reset_in_child();
     if (this_child.child_environ != nullptr) environ = this_child.child_environ;
     raw_signal_mask(SIG_SETMASK, &this_child.wanted, nullptr);
     return;
   }
   if (pid < 0) _exit(kCannotRunStatus);
+  // The mirror: an exec releases the parent now and keeps this pid. Its
+  // environment is empty (no library in it), its arguments on this stack.
+  char pid_text[16];
+  format_pid(pid, pid_text);
+  if (mirror_path[0] != '\0') {
+    char* argv[] = {const_cast<char*>("forkless-helper"), const_cast<char*>(kMirrorOption), pid_text, nullptr};
+    char* envp[] = {nullptr};
+    syscall(SYS_execve, mirror_path, argv, envp);
+  }
+  // No mirror: wait here (the parent stays suspended until the fork ends).
+  saved_handlers::entry fallback{};
+  fallback.handler = reinterpret_cast<unsigned long>(SIG_DFL);
+  raw_sigaction(SIGCHLD, &fallback, nullptr);  // an ignored SIGCHLD would reap it unseen
   int status = 0;
   while (syscall(SYS_wait4, pid, &status, 0, nullptr) < 0) {
     if (errno != EINTR) _exit(kCannotRunStatus);
@@ -173,23 +226,26 @@ void emulated_child_continue_in_real_fork() {
   end_as(status);
 }
 
+char* const* emulated_child_envp(char* const* envp) {
+  if (this_child.child_environ != nullptr && envp == this_child.parent_environ) return this_child.child_environ;
+  return envp;
+}
+
 int emulated_child_renumber(int from, int cmd, int minimum) {
-  if (!this_child.renumber_in_place) return -2;
-  if (this_child.renumbered == kRenumberedMax) {
-    emulated_child_continue_in_real_fork();
-    return -2;  // in the real fork: the ordinary call
+  if (!this_child.renumber_in_place || this_child.moves == nullptr) return -2;
+  if (this_child.renumbered_count == kRenumberedMax) {
+    errno = EMFILE;
+    return -1;
   }
   int moved = static_cast<int>(syscall(SYS_fcntl, from, cmd, minimum));
   if (moved < 0) return -1;
-  this_child.renumbered_from[this_child.renumbered] = from;
-  this_child.renumbered_to[this_child.renumbered] = moved;
-  ++this_child.renumbered;
+  this_child.moves[this_child.renumbered_count++] = renumbered{from, moved};
   return from;
 }
 
 int emulated_child_dup_source(int fd) {
-  for (int i = this_child.renumbered - 1; i >= 0; --i) {
-    if (this_child.renumbered_from[i] == fd) return this_child.renumbered_to[i];
+  for (int i = this_child.renumbered_count - 1; i >= 0; --i) {
+    if (this_child.moves[i].from == fd) return this_child.moves[i].to;
   }
   return fd;
 }

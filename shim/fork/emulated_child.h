@@ -13,12 +13,17 @@
 //   puts the parent's environ back and keeps the child's for its exec.
 // - A failed exec returns into the site's error path, which would run on the
 //   parent's memory (warnings, error callbacks). The child continues in a
-//   real fork of itself instead and ends with that fork's status.
+//   real fork of itself instead, and the emulated child execs
+//   forkless-helper --mirror-child (helper/child_mirror.h), which releases
+//   the parent at once, keeps the pid, passes signals on and ends as the
+//   fork ends. (The fork may exec another program after all.)
 // - libuv's child renumbers low descriptors with fcntl(F_DUPFD_CLOEXEC) and
 //   stores the new numbers in an array that is on the heap with more than 8
 //   stdio entries. In a child whose site renumbers in place, the descriptor
 //   really moves but fcntl returns its argument, so the stored number does
-//   not change; dup2/dup3 from that number use the moved descriptor.
+//   not change; dup2/dup3 from that number use the moved descriptor. The
+//   table of moves lives in the thread's emulation scratch memory
+//   (stack_window.h), never in memory the parent uses.
 #pragma once
 
 #include <csignal>
@@ -26,8 +31,10 @@
 namespace forkless {
 
 // Parent, before the clone: the child starts wanting the caller's mask;
-// parent_environ is what environ must be for the parent.
-void emulated_child_begin(const sigset_t& caller_mask, char** parent_environ, bool renumber_in_place);
+// parent_environ is what environ must be for the parent; scratch is the
+// thread's emulation scratch memory (stack_window.h).
+void emulated_child_begin(const sigset_t& caller_mask, char** parent_environ, bool renumber_in_place,
+                          void* scratch);
 
 // Child: sigprocmask/pthread_sigmask semantics on the recorded mask.
 // Returns 0 or an error number (EINVAL).
@@ -52,12 +59,21 @@ struct saved_handlers {
 void emulated_child_before_exec(const char* path, saved_handlers* saved);
 void emulated_child_exec_failed(const saved_handlers& saved);
 
+// Parent, before the first clone: where forkless-helper is, for the mirror.
+void emulated_child_locate_mirror();
+
 // Child: goes on in a real fork of itself, whose memory is its own. Returns
 // in that fork (now an ordinary child: the wanted mask in place, environ the
-// child's); this process waits for it and ends as it ended. If no fork can be
-// made, this process _exits with 127, as a shell does when a command cannot
-// run.
+// child's); this process becomes the fork's mirror (or, when the helper
+// program cannot be exec'd, waits for it and ends as it ended). If no fork
+// can be made, this process _exits with 127, as a shell does when a command
+// cannot run.
 void emulated_child_continue_in_real_fork();
+
+// Child, for a call naming its environment: the environment a native child
+// would pass (environ named after the child assigned it and it was taken
+// back means the child's).
+char* const* emulated_child_envp(char* const* envp);
 
 // Child, libuv's renumbering: fcntl(from, F_DUPFD*, ...) that may move in
 // place. Returns the value to give the caller.

@@ -47,7 +47,7 @@ int fcntl_in_child(int fd, int cmd, unsigned long argument) {
     int result = emulated_child_renumber(fd, cmd, static_cast<int>(argument));
     if (result != -2) return result;
   }
-  return raw_result(syscall(SYS_fcntl, fd, cmd, argument));
+  return real::fcntl64(fd, cmd, argument);
 }
 
 }  // namespace
@@ -130,13 +130,14 @@ int fcntl64(int fd, int cmd, ...) {
   return real::fcntl64(fd, cmd, argument);
 }
 
+// dup2(x, x) and dup3(x, x, ...) keep their own meaning (a check of x; EINVAL).
 int dup2(int from, int to) {
-  if (in_emulated_child()) return real::dup2(emulated_child_dup_source(from), to);
+  if (in_emulated_child() && from != to) return real::dup2(emulated_child_dup_source(from), to);
   return real::dup2(from, to);
 }
 
 int dup3(int from, int to, int flags) {
-  if (in_emulated_child()) return real::dup3(emulated_child_dup_source(from), to, flags);
+  if (in_emulated_child() && from != to) return real::dup3(emulated_child_dup_source(from), to, flags);
   return real::dup3(from, to, flags);
 }
 

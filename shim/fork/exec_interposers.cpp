@@ -95,6 +95,12 @@ void fill_list(char** argv, const char* arg0, size_t count, va_list args) {
   argv[count] = nullptr;
 }
 
+// An environment the call names: environ, named after the emulated child
+// assigned it and it was taken back, is the child's.
+char* const* child_envp(char* const* envp) {
+  return this_thread_state().in_emulated_child ? emulated_child_envp(envp) : envp;
+}
+
 // execvp's search with environ as it is for this call: the child's own in an
 // emulated child, where environ is the parent's again.
 int execvp_with(const char* file, char* const argv[], char* const envp[], char* const* path_env) {
@@ -112,7 +118,7 @@ using namespace forkless;
 extern "C" {
 
 int execve(const char* path, char* const argv[], char* const envp[]) {
-  return exec_through_shim(path, [&](char**) { return real::execve(path, argv, envp); });
+  return exec_through_shim(path, [&](char**) { return real::execve(path, argv, child_envp(envp)); });
 }
 
 int execv(const char* path, char* const argv[]) {
@@ -124,16 +130,17 @@ int execvp(const char* file, char* const argv[]) {
 }
 
 int execvpe(const char* file, char* const argv[], char* const envp[]) {
-  return exec_through_shim(file, [&](char** env) { return execvp_with(file, argv, envp, env); });
+  return exec_through_shim(file, [&](char** env) { return execvp_with(file, argv, child_envp(envp), env); });
 }
 
 int fexecve(int fd, char* const argv[], char* const envp[]) {
   return exec_through_shim(argv != nullptr ? argv[0] : nullptr,
-                           [&](char**) { return real::fexecve(fd, argv, envp); });
+                           [&](char**) { return real::fexecve(fd, argv, child_envp(envp)); });
 }
 
 int execveat(int dirfd, const char* path, char* const argv[], char* const envp[], int flags) {
-  return exec_through_shim(path, [&](char**) { return real::execveat(dirfd, path, argv, envp, flags); });
+  return exec_through_shim(path,
+                           [&](char**) { return real::execveat(dirfd, path, argv, child_envp(envp), flags); });
 }
 
 int execl(const char* path, const char* arg0, ...) {
@@ -172,13 +179,13 @@ int execle(const char* path, const char* arg0, ...) {
   if (count > 0) va_arg(args, char*);
   char* const* envp = va_arg(args, char* const*);
   va_end(args);
-  return exec_through_shim(path, [&](char**) { return real::execve(path, argv, envp); });
+  return exec_through_shim(path, [&](char**) { return real::execve(path, argv, child_envp(envp)); });
 }
 
 void exit(int status) noexcept {
   thread_state& state = this_thread_state();
   if (state.in_emulated_child) _exit(status);
-  if (!state.in_vfork_child) learn_child_exit_called();
+  if (state.vfork_depth == 0) learn_child_exit_called();
   real::exit(status);
   _exit(status);  // only if libc's exit could not be found
 }

@@ -14,12 +14,11 @@
 // - pthread_atfork handlers do not run for an emulated fork, as for vfork.
 // - A fork from inside the shim, from an emulated child (nested) or with
 //   FORKLESS=0 goes to libc untouched and unlogged.
-// - One emulated child at a time in the process: the parent's environ is
-//   shared by all threads, and a second thread's fork would save the first
-//   child's environ as its own (and put it back after it was freed). A fork
-//   meanwhile waits a little for the first child's exec, then goes native.
-// - Everything the child calls from the library is resolved before the
-//   first clone: dlsym takes the dynamic loader's lock.
+// - One emulated child at a time in the process (emulation_slot.h).
+// - Every libc function the child calls through the library's table is
+//   resolved before the first clone: dlsym takes the dynamic loader's lock.
+//   (Lazily bound calls of the library's own, such as strnlen, bind through
+//   _dl_fixup in the child, which takes no lock, as in any vfork child.)
 #include "fork_emulation.h"
 
 #include <fcntl.h>
@@ -42,6 +41,7 @@
 #include "emulated_child.h"
 #include "fork_learn.h"
 #include "fork_site_match.h"
+#include "emulation_slot.h"
 #include "fork_site_rules.h"
 #include "stack_window.h"
 
@@ -53,17 +53,6 @@ namespace {
 // protection), the emulation about as much as posix_spawn.
 constexpr long kLargeProcessMiB = 256;
 
-// How long a fork waits for another thread's emulated child to exec before
-// it goes native: about what the native fork would cost, which grows with
-// the resident size (~29 ms per GiB on this project's machines, so 30 us per
-// MiB), and at least 20 ms, so that a child descheduled on a busy machine is
-// waited for (one usually execs in well under a millisecond).
-constexpr long kEmulationWaitMinNs = 20 * 1000 * 1000;
-constexpr long kEmulationWaitPerMiBNs = 30 * 1000;
-
-// The thread whose emulated child is running (its tid), 0 when none: a
-// futex word.
-std::atomic<int> emulation_in_flight{0};
 std::atomic<bool> reals_resolved{false};
 
 // One fork call of this thread, from prepare to resume (or to the native
@@ -145,37 +134,6 @@ bool decide(void* return_address, uintptr_t entry_sp, uintptr_t* frame_top) {
   return true;
 }
 
-long monotonic_ns() {
-  timespec now{};
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return now.tv_sec * 1000000000L + now.tv_nsec;
-}
-
-// Takes the process's single emulation slot, waiting (see kEmulationWaitMinNs)
-// for another thread's child. Signals stay deliverable while it waits.
-bool claim_emulation() {
-  int self = static_cast<int>(syscall(SYS_gettid));
-  int expected = 0;
-  if (emulation_in_flight.compare_exchange_strong(expected, self, std::memory_order_acquire)) return true;
-  long wait_ns = resident_mb() * kEmulationWaitPerMiBNs;
-  if (wait_ns < kEmulationWaitMinNs) wait_ns = kEmulationWaitMinNs;
-  long deadline = monotonic_ns() + wait_ns;
-  for (;;) {
-    expected = 0;
-    if (emulation_in_flight.compare_exchange_strong(expected, self, std::memory_order_acquire)) return true;
-    long left = deadline - monotonic_ns();
-    if (left <= 0) return false;
-    timespec wait{left / 1000000000L, left % 1000000000L};
-    syscall(SYS_futex, reinterpret_cast<int*>(&emulation_in_flight), FUTEX_WAIT_PRIVATE, expected, &wait,
-            nullptr, 0);
-  }
-}
-
-void release_emulation() {
-  emulation_in_flight.store(0, std::memory_order_release);
-  syscall(SYS_futex, reinterpret_cast<int*>(&emulation_in_flight), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
-}
-
 void log_fork(route_kind route, pid_t child, const char* argv0) {
   fork_call& call = this_call;
   if (!call.log) return;
@@ -235,6 +193,7 @@ extern "C" int forkless_fork_prepare(void* return_address, uintptr_t entry_sp, i
   if (frame_top != 0 && frame_top < window_top) window_top = frame_top;
   if (!reals_resolved.load(std::memory_order_acquire)) {
     real::resolve_all();
+    emulated_child_locate_mirror();
     reals_resolved.store(true, std::memory_order_release);
   }
   if (!claim_emulation()) {
@@ -246,7 +205,7 @@ extern "C" int forkless_fork_prepare(void* return_address, uintptr_t entry_sp, i
   // so that it holds the stack exactly as the caller left it.
   block_all_signals(&call.caller_mask);
   call.saved_environ = environ;
-  emulated_child_begin(call.caller_mask, call.saved_environ, call.renumber_in_place);
+  emulated_child_begin(call.caller_mask, call.saved_environ, call.renumber_in_place, emulation_scratch());
   call.emulate = true;
   this_thread_state().in_emulated_child = true;
   stack_snapshot_take(entry_sp, window_top);
@@ -277,13 +236,16 @@ extern "C" pid_t forkless_fork_resume(long clone_result) {
 
 extern "C" pid_t forkless_fork_native(int kind, int prepared) {
   if (prepared == fork_prepared_plain) {
-    return kind == fork_entry_underscore ? real::_Fork() : real::fork();
+    pid_t pid = kind == fork_entry_underscore ? real::_Fork() : real::fork();
+    if (pid == 0) emulation_slot_reset_in_child();
+    return pid;
   }
   learn_child_forked();
   int slot = this_call.learn_slot;
   pid_t pid = kind == fork_entry_underscore ? real::_Fork() : real::fork();
   int fork_errno = errno;
   if (pid == 0) {
+    emulation_slot_reset_in_child();
     learn_after_fork(slot, 0);
     errno = this_call.saved_errno;
     return 0;
@@ -313,10 +275,10 @@ extern "C" pid_t forkless_fork_without_emulation(int kind) {
   return forkless_fork_native(kind, fork_prepared_native);
 }
 
-extern "C" void forkless_vfork_enter() { this_thread_state().in_vfork_child = true; }
+extern "C" void forkless_vfork_enter() { ++this_thread_state().vfork_depth; }
 
 extern "C" pid_t forkless_vfork_leave(long vfork_result) {
-  this_thread_state().in_vfork_child = false;
+  --this_thread_state().vfork_depth;
   if (vfork_result < 0) {
     errno = static_cast<int>(-vfork_result);
     return -1;

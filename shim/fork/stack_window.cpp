@@ -45,7 +45,7 @@ pthread_key_t buffer_key;
 void unmap_buffer(void* buffer) {
   if (buffer == nullptr) return;
   if (this_stack.buffer == buffer) this_stack.buffer = nullptr;
-  munmap(buffer, kStackWindowMax);
+  munmap(buffer, kStackWindowMax + kEmulationScratchBytes);
 }
 
 void make_key() {
@@ -165,10 +165,10 @@ bool stack_snapshot_ready() {
   if (this_stack.buffer != nullptr) return true;
   pthread_once(&key_once, make_key);
   if (buffer_key == static_cast<pthread_key_t>(-1)) return false;
-  void* buffer = mmap(nullptr, kStackWindowMax, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  void* buffer = mmap(nullptr, kStackWindowMax + kEmulationScratchBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (buffer == MAP_FAILED) return false;
   if (pthread_setspecific(buffer_key, buffer) != 0) {
-    munmap(buffer, kStackWindowMax);
+    munmap(buffer, kStackWindowMax + kEmulationScratchBytes);
     return false;
   }
   this_stack.buffer = static_cast<unsigned char*>(buffer);
@@ -182,6 +182,8 @@ void stack_snapshot_take(uintptr_t from, uintptr_t to) {
   this_stack.length = length;
   memcpy(this_stack.buffer, reinterpret_cast<const void*>(from), length);
 }
+
+void* emulation_scratch() { return this_stack.buffer + kStackWindowMax; }
 
 void stack_snapshot_restore() {
   memcpy(reinterpret_cast<void*>(this_stack.from), this_stack.buffer, this_stack.length);

@@ -23,7 +23,14 @@ inline constexpr size_t kStackWindowMax = 256 * 1024;
 // diagnostics, when sp lies on no stack the shim can tell.
 bool stack_top_above(uintptr_t sp, uintptr_t* top, const char** reason);
 
-// Makes sure the calling thread's buffer exists (an mmap of kStackWindowMax,
+// Room after the window in the same mapping for the emulated child's own
+// bookkeeping (emulated_child.cpp's renumbering table): the child may write
+// only memory the parent does not use, and must not map any. Only the pages
+// a child writes are ever touched.
+inline constexpr size_t kEmulationScratchBytes = 512 * 1024;
+
+// Makes sure the calling thread's buffer exists (an mmap of kStackWindowMax
+// plus kEmulationScratchBytes,
 // made once per thread, unmapped when the thread exits). Never allocates
 // with malloc.
 bool stack_snapshot_ready();
@@ -32,5 +39,9 @@ bool stack_snapshot_ready();
 void stack_snapshot_take(uintptr_t from, uintptr_t to);
 // ... and back. Async-signal-safe.
 void stack_snapshot_restore();
+
+// The scratch room of the calling thread's buffer (stack_snapshot_ready()
+// first), kEmulationScratchBytes long.
+void* emulation_scratch();
 
 }  // namespace forkless
