@@ -8,6 +8,18 @@
                              others write memory; checks the parent's
                              locals survive
    fork_probe large MIB      single-threaded, holding MIB MiB: one spawn
+   fork_probe setgid-race N  N spawns whose child calls setgid while another
+                             thread loops on setgid (site_setgid_child)
+   fork_probe signal-group   a process-group SIGWINCH while the child waits
+                             before exec; the parent's handler count
+                             (site_signal_child)
+   fork_probe umask-wait     the child calls umask and every wait function;
+                             then the parent's posix_spawn and waits
+                             (site_umask_wait)
+   fork_probe exec-fail-state  the child's error path after a failed exec
+                             writes a global; the parent prints it
+                             (site_exec_fail_state)
+   fork_probe umask          (exec'd) prints its umask
    fork_probe report ARG...  (exec'd by the children) prints its context
 
    Compiled with -O2: the stress relies on the optimiser keeping values in
@@ -17,14 +29,17 @@
 #include <grp.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <spawn.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char** environ;
@@ -381,6 +396,203 @@ static int run_stress(int rounds, int forkers) {
   return failures == 0 ? 0 : 1;
 }
 
+/* ---- issue 10: the child's paths that touch the parent ------------------- */
+
+static void sleep_ms(long ms) {
+  struct timespec pause = {ms / 1000, (ms % 1000) * 1000000L};
+  while (nanosleep(&pause, &pause) != 0 && errno == EINTR) {
+  }
+}
+
+static void* setgid_loop(void* arg) {
+  atomic_long* calls = arg;
+  while (!atomic_load(&stop_writers)) {
+    if (setgid(getgid()) == 0) atomic_fetch_add(calls, 1);
+  }
+  return NULL;
+}
+
+/* glibc's setgid signals every thread of the process (__nptl_setxid): from a
+   vfork-style child it signals the parent's threads and takes the parent's
+   lock, which the looping thread holds while it waits for the suspended
+   forking thread. */
+__attribute__((noinline)) static int site_setgid_child(void) {
+  char* argv[] = {"/bin/true", NULL};
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (setgid(getgid()) != 0) _exit(125);
+    execv(argv[0], argv);
+    _exit(127);
+  }
+  int status = 0;
+  if (pid < 0) return -1;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static int run_setgid_race(int rounds) {
+  pthread_t setter;
+  atomic_long calls = 0;
+  int bad = 0;
+  pthread_create(&setter, NULL, setgid_loop, &calls);
+  while (atomic_load(&calls) == 0) sched_yield();
+  for (int i = 0; i < rounds; ++i) bad += site_setgid_child() != 0;
+  stop_all_writers(&setter, 1);
+  printf("setgid_race: spawns=%d failed=%d setter_ran=%d\n", rounds, bad, atomic_load(&calls) > 0);
+  return 0;
+}
+
+static atomic_int winch_count;
+static int sync_ready[2], sync_go[2];
+
+static void on_winch(int signo) {
+  (void)signo;
+  atomic_fetch_add(&winch_count, 1);
+}
+
+/* Waits for the child to say it is between fork and exec, signals the whole
+   process group, then lets the child go on. */
+static void* group_signaller(void* arg) {
+  char byte;
+  (void)arg;
+  if (read(sync_ready[0], &byte, 1) != 1) return NULL;
+  killpg(getpgrp(), SIGWINCH);
+  sleep_ms(50);
+  (void)!write(sync_go[1], "g", 1);
+  return NULL;
+}
+
+__attribute__((noinline)) static int site_signal_child(void) {
+  char* argv[] = {"/bin/true", NULL};
+  pid_t pid = fork();
+  if (pid == 0) {
+    char byte;
+    (void)!write(sync_ready[1], "r", 1);
+    while (read(sync_go[0], &byte, 1) < 0 && errno == EINTR) {
+    }
+    execv(argv[0], argv);
+    _exit(127);
+  }
+  int status = 0;
+  if (pid < 0) return -1;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return status;
+}
+
+static int run_signal_group(void) {
+  struct sigaction counting;
+  pthread_t signaller;
+  memset(&counting, 0, sizeof counting);
+  counting.sa_handler = on_winch;
+  counting.sa_flags = SA_RESTART;
+  sigaction(SIGWINCH, &counting, NULL);
+  if (pipe(sync_ready) != 0 || pipe(sync_go) != 0) return 2;
+  pthread_create(&signaller, NULL, group_signaller, NULL);
+  int status = site_signal_child();
+  pthread_join(signaller, NULL);
+  for (int i = 0; i < 200 && atomic_load(&winch_count) == 0; ++i) sleep_ms(10);
+  sleep_ms(100);
+  printf("signal_group: parent_handler_runs=%d\n", atomic_load(&winch_count));
+  print_wait_status(status);
+  return 0;
+}
+
+static const char* wait_result(long result) {
+  if (result == -1 && errno == ECHILD) return "ECHILD";
+  if (result == -1) return strerror(errno);
+  return result == 0 ? "0" : "a pid";
+}
+
+/* The child sets its own umask and calls every wait function (all fail with
+   ECHILD: it has no children), then execs `umask`. */
+__attribute__((noinline)) static int site_umask_wait(void) {
+  char* argv[] = {self_path, "umask", NULL};
+  pid_t pid = fork();
+  if (pid == 0) {
+    int status;
+    siginfo_t info;
+    umask(077);
+    if (wait(&status) != -1 || errno != ECHILD) _exit(101);
+    if (waitpid(-1, &status, 0) != -1 || errno != ECHILD) _exit(102);
+    if (wait3(&status, WNOHANG, NULL) != -1 || errno != ECHILD) _exit(103);
+    if (wait4(-1, &status, 0, NULL) != -1 || errno != ECHILD) _exit(104);
+    if (waitid(P_ALL, 0, &info, WEXITED) != -1 || errno != ECHILD) _exit(105);
+    execv(argv[0], argv);
+    _exit(127);
+  }
+  int status = 0;
+  if (pid < 0) return -1;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return status;
+}
+
+static int run_umask_wait(void) {
+  pthread_t threads[2];
+  char* argv[] = {self_path, "umask", NULL};
+  umask(022);
+  start_writers(threads, 2);
+  printf("umask_wait: child\n");
+  print_wait_status(site_umask_wait());
+  /* The parent's next spawn (through the helper under the library). */
+  pid_t spawned;
+  int status = 0;
+  printf("umask_wait: parent's posix_spawn\n");
+  if (posix_spawn(&spawned, self_path, NULL, NULL, argv, environ) != 0) return 2;
+  pid_t reaped = waitpid(-1, &status, 0);
+  printf("  waitpid(-1) returned the spawned child=%d\n", reaped == spawned);
+  print_wait_status(status);
+  /* Only helpers (if any) are left: every wait must say ECHILD at once. */
+  siginfo_t info;
+  long result;
+  result = wait(&status);
+  printf("  wait: %s\n", wait_result(result));
+  result = waitpid(-1, &status, WNOHANG);
+  printf("  waitpid: %s\n", wait_result(result));
+  result = wait3(&status, 0, NULL);
+  printf("  wait3: %s\n", wait_result(result));
+  result = wait4(0, &status, 0, NULL);
+  printf("  wait4: %s\n", wait_result(result));
+  memset(&info, 0, sizeof info);
+  result = waitid(P_ALL, 0, &info, WEXITED);
+  printf("  waitid: %s\n", wait_result(result));
+  mode_t now = umask(022);
+  printf("  parent umask=%04o\n", (unsigned)now);
+  stop_all_writers(threads, 2);
+  return 0;
+}
+
+static int error_path_writes;
+
+/* After a failed exec the child's error path writes a global, as Perl's warn,
+   APR's error callback or PHP's error handler do: natively its own copy. */
+__attribute__((noinline)) static int site_exec_fail_state(void) {
+  char* argv[] = {"/nonexistent/program", NULL};
+  pid_t pid = fork();
+  if (pid == 0) {
+    execv(argv[0], argv);
+    error_path_writes += 1;
+    _exit(127);
+  }
+  int status = 0;
+  if (pid < 0) return -1;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return status;
+}
+
+static int run_exec_fail_state(void) {
+  pthread_t threads[1];
+  start_writers(threads, 1);
+  int status = site_exec_fail_state();
+  stop_all_writers(threads, 1);
+  printf("exec_fail_state: parent sees error_path_writes=%d\n", error_path_writes);
+  print_wait_status(status);
+  return 0;
+}
+
 int main(int argc, char** argv) {
   main_pid = getpid();
   atexit_flag_path = getenv("PROBE_ATEXIT_FLAG");
@@ -389,10 +601,20 @@ int main(int argc, char** argv) {
   if (length <= 0) return 2;
   self_path[length] = '\0';
   if (argc >= 2 && strcmp(argv[1], "report") == 0) return report(argc, argv);
+  if (argc >= 2 && strcmp(argv[1], "umask") == 0) {
+    mode_t mask = umask(0);
+    printf("  umask=%04o\n", (unsigned)mask);
+    return 0;
+  }
+  if (argc >= 3 && strcmp(argv[1], "setgid-race") == 0) return run_setgid_race(atoi(argv[2]));
+  if (argc >= 2 && strcmp(argv[1], "signal-group") == 0) return run_signal_group();
+  if (argc >= 2 && strcmp(argv[1], "umask-wait") == 0) return run_umask_wait();
+  if (argc >= 2 && strcmp(argv[1], "exec-fail-state") == 0) return run_exec_fail_state();
   if (argc >= 2 && strcmp(argv[1], "scenarios") == 0) return run_scenarios();
   if (argc >= 3 && strcmp(argv[1], "large") == 0) return run_large(atol(argv[2]));
   if (argc >= 3 && strcmp(argv[1], "stress") == 0)
     return run_stress(atoi(argv[2]), argc >= 4 ? atoi(argv[3]) : 1);
-  fprintf(stderr, "usage: fork_probe scenarios | stress N [FORKING_THREADS] | report ARG...\n");
+  fprintf(stderr, "usage: fork_probe scenarios | stress N [FORKING_THREADS] | large MIB | setgid-race N |\n"
+                  "       signal-group | umask-wait | exec-fail-state | umask | report ARG...\n");
   return 2;
 }

@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""End-to-end tests of fork() emulation (issue 4).
+"""End-to-end tests of fork() emulation (issues 4 and 10).
 
 Each test runs a program natively and under libforkless.so, compares what it
 printed (must be identical) and checks the library's diagnostics log
-(FORKLESS_LOG=1, FORKLESS_LOG_FILE) for the route each fork() took.
+(FORKLESS_LOG=1, FORKLESS_LOG_FILE) for the route each fork() took. The
+issue-10 tests run each program in a session of its own, bounded in time:
+a preloaded run that deadlocks is killed with its group and fails.
 
-    fork_run.py TEST --probe PATH --lib PATH --clients DIR --work DIR
+    fork_run.py TEST --probe PATH --lib PATH --clients DIR --work DIR [--libuv-probe PATH|none]
 
 Exit status 0: passed, 1: failed, 77: skipped (a client is not installed).
 """
@@ -13,8 +15,14 @@ import argparse
 import os
 import re
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import tempfile
+import threading
+import time
+import urllib.request
 
 SKIP = 77
 
@@ -30,10 +38,31 @@ def clean_env(extra=None):
     return env
 
 
-def run(args, env, cwd, timeout=300):
-    done = subprocess.run(args, env=env, cwd=cwd, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, timeout=timeout)
-    return done.returncode, done.stdout.decode(errors='replace'), done.stderr.decode(errors='replace')
+def run(args, env, cwd, timeout=300, session=False):
+    """Runs args to completion. With session, in a session of its own (a
+    process-group signal it sends stays inside), and a run that outlives
+    timeout is killed with its whole group and reported as exit 'timeout'."""
+    if not session:
+        done = subprocess.run(args, env=env, cwd=cwd, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, timeout=timeout)
+        return done.returncode, done.stdout.decode(errors='replace'), done.stderr.decode(errors='replace')
+    process = subprocess.Popen(args, env=env, cwd=cwd, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        out, err = process.communicate(timeout=timeout)
+        code = process.returncode
+    except subprocess.TimeoutExpired:
+        kill_group(process.pid)
+        out, err = process.communicate()
+        code = f'timeout after {timeout} s'
+    return code, out.decode(errors='replace'), err.decode(errors='replace')
+
+
+def kill_group(pgid):
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 class Runner:
@@ -42,30 +71,42 @@ class Runner:
         os.makedirs(options.work, exist_ok=True)
         self.count = 0
 
-    def native(self, args, extra=None):
-        return run(args, clean_env(extra), self.o.work)
+    def native(self, args, extra=None, **bounds):
+        return run(args, clean_env(extra), self.o.work, **bounds)
 
-    def preloaded(self, args, settings, extra=None):
+    def log_path(self):
         self.count += 1
         log = os.path.join(self.o.work, f'{self.o.test}-{self.count}.log')
         if os.path.exists(log):
             os.unlink(log)
+        return log
+
+    def preloaded_env(self, settings, extra, log):
         env = dict(extra or {})
         env.update({'LD_PRELOAD': self.o.lib, 'FORKLESS_LOG': '1', 'FORKLESS_LOG_FILE': log})
         env.update(settings)
-        code, out, err = run(args, clean_env(env), self.o.work)
-        lines = open(log).read().splitlines() if os.path.exists(log) else []
-        return code, out, err, lines
+        return clean_env(env)
 
-    def compare(self, args, settings, extra=None):
+    def preloaded(self, args, settings, extra=None, **bounds):
+        log = self.log_path()
+        code, out, err = run(args, self.preloaded_env(settings, extra, log), self.o.work, **bounds)
+        return code, out, err, read_log(log)
+
+    def compare(self, args, settings, extra=None, **bounds):
         """Runs natively and preloaded; both outputs must match. Returns the
-        main process's fork lines of the log."""
-        native = self.native(args, extra)
-        code, out, err, log = self.preloaded(args, settings, extra)
+        main process's fork lines of the log. bounds: run()'s timeout and
+        session."""
+        native = self.native(args, extra, **bounds)
+        expect(native[0] == 0 or not bounds, f'the native run failed (exit {native[0]}): {native[1]} {native[2]}')
+        code, out, err, log = self.preloaded(args, settings, extra, **bounds)
         if (code, out) != native[:2]:
-            raise Failure('results differ\n--- native (exit %d)\n%s\n--- preloaded (exit %d)\n%s\n'
+            raise Failure('results differ\n--- native (exit %s)\n%s\n--- preloaded (exit %s)\n%s\n'
                           '--- preloaded stderr\n%s' % (native[0], native[1], code, out, err))
         return forks_of(log)
+
+
+def read_log(path):
+    return open(path).read().splitlines() if os.path.exists(path) else []
 
 
 def forks_of(log):
@@ -254,6 +295,328 @@ def test_perl_fork_safety(r):
            'Perl_pp_fork is on the deny list', forks)
 
 
+# ---- issue 10: every path of a built-in site's child ----------------------
+# Each compares a native run with a preloaded one (default settings unless
+# said), bounded in time: a deadlock or a crash under the library fails.
+
+BOUNDED = {'timeout': 60, 'session': True}
+
+
+def expect_emulated(forks, site, least=1):
+    emulated = [f for f in forks if f['route'] == 'emulated' and f['site'] == site]
+    expect(len(emulated) >= least, f'expected at least {least} fork(s) emulated at {site}', forks)
+
+
+def need_libuv_probe(r):
+    if r.o.libuv_probe in (None, '', 'none') or not os.path.exists(r.o.libuv_probe):
+        print('SKIP: fork_libuv_probe was not built (Debian libuv1-dev is not installed)')
+        sys.exit(SKIP)
+    return r.o.libuv_probe
+
+
+def need_root():
+    if os.geteuid() != 0:
+        print('SKIP: needs root (changes the child\'s uid and gid)')
+        sys.exit(SKIP)
+
+
+def path_dir(r):
+    """A directory holding forkless-path-echo (-> /bin/echo), never on PATH."""
+    directory = os.path.join(r.o.work, 'path-dir')
+    os.makedirs(directory, exist_ok=True)
+    link = os.path.join(directory, 'forkless-path-echo')
+    if not os.path.lexists(link):
+        os.symlink('/bin/echo', link)
+    return directory
+
+
+def test_node_stdio32(r):
+    node = need('node')
+    script = os.path.join(r.o.clients, 'node_stdio.js')
+    for count in ('32', '9'):
+        forks = r.compare([node, script, count], {}, **BOUNDED)
+        expect_emulated(forks, 'uv_spawn')
+
+
+def test_node_uid_gid(r):
+    need_root()
+    node = need('node')
+    forks = r.compare([node, os.path.join(r.o.clients, 'node_uid_gid.js'), '20'], {}, **BOUNDED)
+    expect_emulated(forks, 'uv_spawn', 20)
+
+
+def test_node_workers_env(r):
+    node = need('node')
+    for _ in range(3):
+        forks = r.compare([node, os.path.join(r.o.clients, 'node_workers_env.js')], {}, **BOUNDED)
+        expect_emulated(forks, 'uv_spawn', 200)
+
+
+def test_node_env_reads(r):
+    node = need('node')
+    args = [node, os.path.join(r.o.clients, 'node_env_reads.js'), '300', path_dir(r), 'forkless-path-echo']
+    forks = r.compare(args, {}, **BOUNDED)
+    expect_emulated(forks, 'uv_spawn', 300)
+
+
+def test_node_exec_fails(r):
+    node = need('node')
+    directory = os.path.join(r.o.work, 'exec-fails')
+    os.makedirs(directory, exist_ok=True)
+    plain = os.path.join(directory, 'not-executable')
+    with open(plain, 'w') as handle:
+        handle.write('#!/bin/sh\necho should not run\n')
+    os.chmod(plain, 0o644)
+    forks = r.compare([node, os.path.join(r.o.clients, 'node_exec_fails.js'), directory], {}, **BOUNDED)
+    expect_emulated(forks, 'uv_spawn', 12)
+
+
+def test_probe_setgid_race(r):
+    forks = r.compare([r.o.probe, 'setgid-race', '50'], {'FORKLESS_FORK_SITES': 'site_setgid_child'},
+                      **BOUNDED)
+    expect_emulated(forks, 'site_setgid_child', 50)
+
+
+def test_probe_signal_group(r):
+    forks = r.compare([r.o.probe, 'signal-group'], {'FORKLESS_FORK_SITES': 'site_signal_child'},
+                      **BOUNDED)
+    expect_emulated(forks, 'site_signal_child')
+
+
+def test_probe_umask_wait(r):
+    code, out, err, log = r.preloaded([r.o.probe, 'umask-wait'],
+                                      {'FORKLESS_FORK_SITES': 'site_umask_wait'}, **BOUNDED)
+    native = r.native([r.o.probe, 'umask-wait'], **BOUNDED)
+    expect((code, out) == native[:2], 'results differ\n--- native\n%s\n--- preloaded (exit %s)\n%s\n%s'
+           % (native[1], code, out, err))
+    expect_emulated(forks_of(log), 'site_umask_wait')
+    expect(any(' api=posix_spawn ' in line and ' route=helper ' in line for line in log),
+           "the parent's posix_spawn must go through the helper", log)
+
+
+def test_probe_exec_fail_state(r):
+    forks = r.compare([r.o.probe, 'exec-fail-state'], {'FORKLESS_FORK_SITES': 'site_exec_fail_state'},
+                      **BOUNDED)
+    expect_emulated(forks, 'site_exec_fail_state')
+
+
+def libuv_compare(r, args, least=1):
+    probe = need_libuv_probe(r)
+    forks = r.compare([probe] + args, {}, **BOUNDED)
+    expect_emulated(forks, 'uv_spawn', least)
+
+
+def test_libuv_getenv_race(r):
+    libuv_compare(r, ['getenv-race', '300'], 300)
+
+
+def test_libuv_concurrent_env(r):
+    libuv_compare(r, ['concurrent-env', '2', '200'], 400)
+
+
+def test_libuv_stdio(r):
+    for args in (['stdio', '8', 'low'], ['stdio', '32'], ['stdio', '32', 'low']):
+        libuv_compare(r, args)
+
+
+def test_libuv_path_env(r):
+    libuv_compare(r, ['path-env', path_dir(r), 'forkless-path-echo'])
+
+
+def test_libuv_setgid_race(r):
+    libuv_compare(r, ['setgid-race', '50'], 50)
+
+
+def test_libuv_exec_fails(r):
+    libuv_compare(r, ['exec-fails'], 2)
+
+
+PERL_SITES = {'Perl_pp_system', 'Perl_my_popen', 'Perl_my_popen_list', 'Perl_pp_backtick'}
+
+
+def test_perl_forking_open_large(r):
+    perl = need('perl')
+    r.compare([perl, os.path.join(r.o.clients, 'perl_forking_open.pl')], {}, **BOUNDED)
+
+
+def test_perl_forking_open_threads(r):
+    perl = need('perl')
+    if subprocess.run([perl, '-Mthreads', '-e', '1'], stderr=subprocess.DEVNULL).returncode != 0:
+        print('SKIP: this perl has no threads')
+        sys.exit(SKIP)
+    r.compare([perl, os.path.join(r.o.clients, 'perl_forking_open.pl'), 'threads'], {}, **BOUNDED)
+
+
+def test_perl_exec_fails(r):
+    perl = need('perl')
+    script = os.path.join(r.o.clients, 'perl_exec_fails.pl')
+    forks = r.compare([perl, script], {}, **BOUNDED)
+    expect(len([f for f in forks if f['route'] == 'emulated' and f['site'] in PERL_SITES]) >= 7,
+           "Perl's failing spawns must be emulated at its sites", forks)
+    r.compare([perl, script, 'fatal'], {}, **BOUNDED)
+
+
+def test_perl_popen_list_args(r):
+    perl = need('perl')
+    forks = r.compare([perl, os.path.join(r.o.clients, 'perl_popen_list_args.pl')], {}, **BOUNDED)
+    expect_emulated(forks, 'Perl_my_popen_list')
+
+
+# Apache httpd (Debian's apache2): mpm_event, mod_cgi, a piped ErrorLog, on
+# 127.0.0.1 at a free high port in a temporary ServerRoot.
+APACHE_MODULES = '/usr/lib/apache2/modules'
+APACHE_REQUESTS = 40
+APACHE_CONCURRENCY = 4
+APACHE_REQUEST_TIMEOUT = 5
+
+APACHE_CONF = """ServerRoot "{root}"
+ServerName 127.0.0.1
+Listen 127.0.0.1:{port}
+PidFile {root}/httpd.pid
+DefaultRuntimeDir {root}
+Mutex file:{root} default
+User {user}
+Group {group}
+LoadModule mpm_event_module {modules}/mod_mpm_event.so
+LoadModule authz_core_module {modules}/mod_authz_core.so
+LoadModule alias_module {modules}/mod_alias.so
+LoadModule cgi_module {modules}/mod_cgi.so
+ThreadsPerChild 8
+StartServers 1
+ServerLimit 2
+MaxRequestWorkers 16
+ErrorLog "|$/bin/cat >> {root}/error.log"
+LogLevel warn
+DocumentRoot {root}/htdocs
+ScriptAlias /cgi-bin/ {root}/cgi-bin/
+<Directory {root}/cgi-bin>
+    Require all granted
+</Directory>
+"""
+
+CGI_SCRIPT = """#!/bin/sh
+printf 'Content-Type: text/plain\\r\\n\\r\\n'
+echo "query=$QUERY_STRING method=$REQUEST_METHOD umask=$(umask)"
+"""
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def apache_root():
+    root = tempfile.mkdtemp(prefix='forkless-apache-')
+    os.chmod(root, 0o755)
+    for sub in ('htdocs', 'cgi-bin'):
+        os.makedirs(os.path.join(root, sub))
+    script = os.path.join(root, 'cgi-bin', 'echo.cgi')
+    with open(script, 'w') as handle:
+        handle.write(CGI_SCRIPT)
+    os.chmod(script, 0o755)
+    return root
+
+
+def fetch(url):
+    try:
+        with urllib.request.urlopen(url, timeout=APACHE_REQUEST_TIMEOUT) as answer:
+            return f'{answer.status} {answer.read().decode(errors="replace").strip()}'
+    except Exception as error:  # every failure is an answer to compare
+        return f'failed: {type(error).__name__}'
+
+
+def serve_cgi(env, root):
+    """Starts apache2 in the foreground, sends the requests, stops it.
+    Returns (answers, what went wrong or None)."""
+    port = free_port()
+    user = 'www-data' if os.geteuid() == 0 else str(os.getuid())
+    conf = os.path.join(root, 'httpd.conf')
+    with open(conf, 'w') as handle:
+        handle.write(APACHE_CONF.format(root=root, port=port, modules=APACHE_MODULES,
+                                        user=user, group=user))
+    server = subprocess.Popen(['/usr/sbin/apache2', '-f', conf, '-DFOREGROUND'], env=env, cwd=root,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    problem = None
+    answers = {}
+    try:
+        started = time.monotonic()
+        while True:
+            if server.poll() is not None:
+                error_log = os.path.join(root, 'error.log')
+                logged = open(error_log, errors='replace').read()[-400:] if os.path.exists(error_log) else ''
+                return answers, (f'apache2 exited with {server.returncode}: '
+                                 f'{server.stdout.read().decode(errors="replace")} error.log: {logged!r}')
+            try:
+                socket.create_connection(('127.0.0.1', port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() - started > 15:
+                    return answers, 'apache2 did not start listening within 15 s'
+                time.sleep(0.1)
+
+        lock = threading.Lock()
+        pending = list(range(APACHE_REQUESTS))
+
+        def client():
+            while True:
+                with lock:
+                    if not pending:
+                        return
+                    number = pending.pop()
+                answer = fetch(f'http://127.0.0.1:{port}/cgi-bin/echo.cgi?request={number}')
+                with lock:
+                    answers[number] = answer
+
+        clients = [threading.Thread(target=client) for _ in range(APACHE_CONCURRENCY)]
+        for thread in clients:
+            thread.start()
+        for thread in clients:
+            thread.join()
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            problem = problem or 'apache2 did not stop within 10 s of SIGTERM'
+        kill_group(server.pid)
+        server.wait()
+    return answers, problem
+
+
+def test_apache_cgi(r):
+    if not os.path.exists('/usr/sbin/apache2') or not os.path.exists(f'{APACHE_MODULES}/mod_cgi.so'):
+        print('SKIP: Debian apache2 is not installed')
+        sys.exit(SKIP)
+    runs = [('native', None), ('preloaded', {}), ('preloaded FORKLESS_MODE=always', {'FORKLESS_MODE': 'always'})]
+    results = {}
+    for name, settings in runs:
+        root = apache_root()
+        try:
+            log = r.log_path()
+            env = clean_env() if settings is None else r.preloaded_env(settings, None, log)
+            results[name] = serve_cgi(env, root)
+            if settings is not None:
+                forks = forks_of(read_log(log))
+                results[name] += (sorted({(f['route'], f.get('site', '-')) for f in forks}),)
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+    native, problem = results['native']
+    expect(problem is None and len(native) == APACHE_REQUESTS and
+           all(a.startswith('200 query=request=') for a in native.values()),
+           f'the native server must answer every request: {problem} {native}')
+    failures = []
+    for name, _ in runs[1:]:
+        answers, problem, routes_seen = results[name]
+        differing = sorted(n for n in range(APACHE_REQUESTS) if answers.get(n) != native[n])
+        if problem is not None or differing:
+            failures.append(
+                f'{name}: {len(differing)} of {APACHE_REQUESTS} answers differ from native '
+                f'(problem: {problem}); e.g. ' +
+                '; '.join(f'#{n}: {answers.get(n, "no answer")!r} vs {native[n]!r}' for n in differing[:3]) +
+                f'; fork routes logged (route, site): {routes_seen}')
+    expect(not failures, '\n'.join(failures))
+
 TESTS = {name[5:].replace('_', '-'): fn for name, fn in globals().items() if name.startswith('test_')}
 
 
@@ -264,6 +627,7 @@ def main():
     parser.add_argument('--lib', required=True)
     parser.add_argument('--clients', required=True)
     parser.add_argument('--work', required=True)
+    parser.add_argument('--libuv-probe', default=None)
     options = parser.parse_args()
     options.work = os.path.join(options.work, options.test)
     try:
