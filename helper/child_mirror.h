@@ -9,8 +9,8 @@
 // - every descriptor is closed first, so pipes the child holds are the real
 //   fork's alone (the site's error pipe reaches EOF when the fork exits or
 //   execs, as the program expects);
-// - SIGCHLD is put back to its default, so the fork's status is not lost to
-//   an ignored SIGCHLD;
+// - SIGCHLD is at its default (the emulated child set it so before the
+//   fork), so the fork's status is not lost to an ignored SIGCHLD;
 // - every signal that is not ignored is passed on to the fork (the program
 //   signals the pid it knows);
 // - it ends as the fork ended: its exit status, or killed by its signal.

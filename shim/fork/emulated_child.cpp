@@ -198,8 +198,16 @@ void emulated_child_continue_in_real_fork() {
   // flag is cleared for them (and stays cleared: this process only becomes
   // the mirror from here).
   this_thread_state().in_emulated_child = false;
+  // SIGCHLD at its default here from before the fork, so that an ignored
+  // SIGCHLD (or SA_NOCLDWAIT) cannot reap the fork unseen however soon it
+  // ends; the fork gets the child's own disposition back.
+  saved_handlers::entry child_sigchld{};
+  saved_handlers::entry fallback{};
+  fallback.handler = reinterpret_cast<unsigned long>(SIG_DFL);
+  bool sigchld_saved = raw_sigaction(SIGCHLD, &fallback, &child_sigchld) == 0;
   pid_t pid = real::fork();
   if (pid == 0) {
+    if (sigchld_saved) raw_sigaction(SIGCHLD, &child_sigchld, nullptr);
     emulation_slot_reset_in_child();
     if (this_child.child_environ != nullptr) environ = this_child.child_environ;
     raw_signal_mask(SIG_SETMASK, &this_child.wanted, nullptr);
@@ -216,9 +224,6 @@ void emulated_child_continue_in_real_fork() {
     syscall(SYS_execve, mirror_path, argv, envp);
   }
   // No mirror: wait here (the parent stays suspended until the fork ends).
-  saved_handlers::entry fallback{};
-  fallback.handler = reinterpret_cast<unsigned long>(SIG_DFL);
-  raw_sigaction(SIGCHLD, &fallback, nullptr);  // an ignored SIGCHLD would reap it unseen
   int status = 0;
   while (syscall(SYS_wait4, pid, &status, 0, nullptr) < 0) {
     if (errno != EINTR) _exit(kCannotRunStatus);

@@ -5,22 +5,21 @@
 namespace forkless {
 
 // Functions whose fork() child runs only exec-bound code (descriptor set-up,
-// chdir, setsid, set*id, signal resets) and then execs or _exits. Each one is
-// argued path by path in docs/fork-emulation.md:
+// chdir, setsid, set*id, signal resets) and then execs or _exits, on every
+// path; each is argued path by path in docs/fork-sites.md:
 // - libuv (Node's own binary exports it; Debian's libuv1 too): uv_spawn calls
 //   fork() itself in 1.44 (Debian) and, with its helpers inlined, in Node 20's
 //   1.46; the named helpers are listed for builds that keep them apart.
-// - Perl: system LIST/"cmd" and list-form pipe opens (open $fh, "-|", @cmd).
-// Not listed, because one of their children's paths runs on the parent's
-// memory: Perl_my_popen (and so Perl_pp_backtick above it), whose child
-// returns into Perl code for the command "-" (open $fh, "-|"; `-`);
-// apr_proc_create, whose child runs and unlinks the pools' cleanups.
+// Not listed, because a path of their child runs code on the parent's memory
+// that the frames cannot tell from the others (docs/fork-sites.md): Perl's
+// sites (Perl_pp_system, Perl_my_popen_list, Perl_my_popen, Perl_pp_backtick:
+// the child stringifies the arguments, running tie and overload code, and for
+// the command "-" returns into Perl code); APR's apr_proc_create (the child
+// runs and unlinks the pools' cleanups).
 const char* const kBuiltinExecBoundSites[] = {
     "uv_spawn",
     "uv__spawn_and_init_child",
     "uv__spawn_and_init_child_fork",
-    "Perl_pp_system",
-    "Perl_my_popen_list",
     nullptr,
 };
 

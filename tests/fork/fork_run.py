@@ -92,13 +92,17 @@ class Runner:
         code, out, err = run(args, self.preloaded_env(settings, extra, log), self.o.work, **bounds)
         return code, out, err, read_log(log)
 
-    def compare(self, args, settings, extra=None, **bounds):
-        """Runs natively and preloaded; both outputs must match. Returns the
-        main process's fork lines of the log. bounds: run()'s timeout and
+    def compare(self, args, settings, extra=None, normalize=None, **bounds):
+        """Runs natively and preloaded; both outputs must match (after
+        normalize(output), which may also check a figure and fail). Returns
+        the main process's fork lines of the log. bounds: run()'s timeout and
         session."""
         native = self.native(args, extra, **bounds)
         expect(native[0] == 0 or not bounds, f'the native run failed (exit {native[0]}): {native[1]} {native[2]}')
         code, out, err, log = self.preloaded(args, settings, extra, **bounds)
+        if normalize is not None:
+            native = (native[0], normalize(native[1], 'native')) + tuple(native[2:])
+            out = normalize(out, 'preloaded')
         if (code, out) != native[:2]:
             raise Failure('results differ\n--- native (exit %s)\n%s\n--- preloaded (exit %s)\n%s\n'
                           '--- preloaded stderr\n%s' % (native[0], native[1], code, out, err))
@@ -264,16 +268,16 @@ def test_perl(r):
     perl = need('perl')
     script = os.path.join(r.o.clients, 'perl_spawns.pl')
     forks = r.compare([perl, script], {})
-    emulated_sites = {'Perl_pp_system', 'Perl_my_popen_list'}
-    # Perl_my_popen (backticks, pipe opens of a shell command) is not on the
-    # built-in list: its child returns into Perl code for the command "-".
-    native_sites = {'Perl_my_popen'}
-    emulated = [f for f in forks if f['site'] in emulated_sites]
-    expect(len(emulated) >= 4 and all(f['route'] == 'emulated' for f in emulated),
-           "Perl's system and list-form pipe opens must be emulated by default", forks)
-    expect(all(f['route'] == 'native' for f in forks if f['site'] in native_sites)
-           and all(f['site'] in emulated_sites | native_sites for f in forks),
-           "Perl_my_popen's forks must stay native", forks)
+    # Perl's sites are not built in (their child stringifies arguments, running
+    # tie and overload code, and returns into Perl code for "-"): by default
+    # every fork is native; named in FORKLESS_FORK_SITES by a program whose
+    # arguments are plain strings, they are emulated with the same results.
+    sites = {'Perl_pp_system', 'Perl_my_popen_list', 'Perl_my_popen', 'Perl_pp_backtick'}
+    expect(len(forks) >= 8 and all(f['route'] == 'native' for f in forks),
+           "Perl's forks must be native by default", forks)
+    forks = r.compare([perl, script], {'FORKLESS_FORK_SITES': ','.join(sorted(sites))})
+    expect(len(forks) >= 8 and all(f['route'] == 'emulated' and f['site'] in sites for f in forks),
+           "Perl's forks must be emulated when their sites are named", forks)
 
 
 def test_python_fork_safety(r):
@@ -352,10 +356,30 @@ def test_node_workers_env(r):
         expect_emulated(forks, 'uv_spawn', 200)
 
 
+# Another thread reads the child's environment between the child's
+# assignment to environ and the library function it calls next (libuv's
+# sigprocmask just before execvp), which puts the parent's back: a few
+# instructions, so a few reads per spawn at most (docs/fork-emulation.md).
+# Before the take-back the window lasted until the parent resumed: about ten
+# thousand wrong reads per spawn. Natively there are none.
+WRONG_READS_PER_SPAWN = 20
+
+
+def bounded_wrong_reads(field, spawns):
+    def normalize(output, run):
+        match = re.search(field + r'=(\d+)', output)
+        expect(match is not None, f'no {field}= in the {run} output: {output}')
+        wrong = int(match.group(1))
+        limit = 0 if run == 'native' else WRONG_READS_PER_SPAWN * spawns
+        expect(wrong <= limit, f'{run}: {wrong} wrong reads in {spawns} spawns (at most {limit})')
+        return output.replace(match.group(0), f'{field}=bounded')
+    return normalize
+
+
 def test_node_env_reads(r):
     node = need('node')
     args = [node, os.path.join(r.o.clients, 'node_env_reads.js'), '300', path_dir(r), 'forkless-path-echo']
-    forks = r.compare(args, {}, **BOUNDED)
+    forks = r.compare(args, {}, normalize=bounded_wrong_reads('wrong', 300), **BOUNDED)
     expect_emulated(forks, 'uv_spawn', 300)
 
 
@@ -400,14 +424,14 @@ def test_probe_exec_fail_state(r):
     expect_emulated(forks, 'site_exec_fail_state')
 
 
-def libuv_compare(r, args, least=1):
+def libuv_compare(r, args, least=1, normalize=None):
     probe = need_libuv_probe(r)
-    forks = r.compare([probe] + args, {}, **BOUNDED)
+    forks = r.compare([probe] + args, {}, normalize=normalize, **BOUNDED)
     expect_emulated(forks, 'uv_spawn', least)
 
 
 def test_libuv_getenv_race(r):
-    libuv_compare(r, ['getenv-race', '300'], 300)
+    libuv_compare(r, ['getenv-race', '300'], 300, normalize=bounded_wrong_reads('wrong_reads', 300))
 
 
 def test_libuv_concurrent_env(r):
@@ -448,18 +472,28 @@ def test_perl_forking_open_threads(r):
 
 
 def test_perl_exec_fails(r):
+    # Perl's sites are not built in; named, a failing exec at each of them
+    # goes on in a real fork, so its warning and error path never run on the
+    # parent's memory.
     perl = need('perl')
     script = os.path.join(r.o.clients, 'perl_exec_fails.pl')
-    forks = r.compare([perl, script], {}, **BOUNDED)
+    named = {'FORKLESS_FORK_SITES': ','.join(sorted(PERL_SITES))}
+    forks = r.compare([perl, script], named, **BOUNDED)
     expect(len([f for f in forks if f['route'] == 'emulated' and f['site'] in PERL_SITES]) >= 7,
-           "Perl's failing spawns must be emulated at its sites", forks)
-    r.compare([perl, script, 'fatal'], {}, **BOUNDED)
+           "Perl's failing spawns must be emulated at its sites when they are named", forks)
+    r.compare([perl, script, 'fatal'], named, **BOUNDED)
+    forks = r.compare([perl, script], {}, **BOUNDED)
+    expect(forks and all(f['route'] == 'native' for f in forks), "Perl's forks are native by default", forks)
 
 
 def test_perl_popen_list_args(r):
+    # The child of Perl_my_popen_list stringifies its arguments, running tie
+    # and overload code: the reason Perl's sites are not built in. By default
+    # the fork is native and the results are Perl's own.
     perl = need('perl')
     forks = r.compare([perl, os.path.join(r.o.clients, 'perl_popen_list_args.pl')], {}, **BOUNDED)
-    expect_emulated(forks, 'Perl_my_popen_list')
+    expect(forks and all(f['route'] == 'native' and f['reason'] == 'site_unlisted' for f in forks),
+           'Perl_my_popen_list must not be emulated by default', forks)
 
 
 # Apache httpd (Debian's apache2): mpm_event, mod_cgi, a piped ErrorLog, on
