@@ -9,8 +9,10 @@
 // - exit() becomes _exit(): atexit handlers and stdio buffers are the
 //   parent's;
 // - sigprocmask/pthread_sigmask record the wanted mask instead of applying it.
-// Elsewhere exec* first shuts the helper pool down (no helper is left as a
-// zombie child of the new image) and reports to a learning parent.
+// Elsewhere exec* first shuts the helper pool down (every helper killed and
+// reaped, so none is left as a child of the new image; none started until
+// the exec returns, which it does only when it failed) and reports to a
+// learning parent.
 //
 // execl, execle and execlp gather their arguments on the stack (alloca, as
 // glibc does): the emulated child must not allocate.
@@ -32,6 +34,7 @@
 #else
 namespace forkless {
 void helpers_before_exec();
+void helpers_after_failed_exec();
 }
 #endif
 
@@ -48,14 +51,21 @@ int exec_through_shim(const char* path, Exec exec) {
     errno = exec_errno;
     return result;
   }
+  bool helpers_ended = false;
   {
     shim_scope scope;
     if (!scope.pass_through()) {
       learn_child_exec_attempt();
       helpers_before_exec();
+      helpers_ended = true;
     }
   }
-  return exec();
+  int result = exec();
+  if (helpers_ended) {
+    shim_scope scope;  // keeps the exec's errno
+    helpers_after_failed_exec();
+  }
+  return result;
 }
 
 // Counts the arguments after arg0 up to the terminating null pointer.
