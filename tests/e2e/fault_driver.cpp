@@ -58,6 +58,9 @@
 //   exec-check START_MS MAX_MS  (the image exec'd into, without the library)
 //                 no forkless-helper child, live or to be reaped, and the
 //                 exec came within MAX_MS of START_MS (CLOCK_MONOTONIC)
+//   sigchld-ignored-wait  with SIGCHLD ignored, and with SA_NOCLDWAIT, wait()
+//                 and waitid(P_ALL) fail with ECHILD once the real child is
+//                 gone (the kernel reaps it), not block for ever
 //   no-stray-sigchld  single-threaded: neither close_range(3, ~0U, 0) nor a
 //                 failed execv makes a SIGCHLD the native run does not get
 //   greeting      timed system() calls and one from a forked child (the
@@ -701,6 +704,53 @@ void mode_exec_while_spawning() {
   check(failed == 0, "%d of 10 images exec'd while a thread spawned saw a helper", failed);
 }
 
+void no_op(int) {}
+
+void expect_wait_echild_after_child(const char *how) {
+  for (int flavour = 0; flavour < 2; ++flavour) {
+    pid_t child = fork();
+    if (child == 0) {
+      usleep(300 * 1000);
+      _exit(0);
+    }
+    long started = monotonic_ms();
+    errno = 0;
+    pid_t got;
+    if (flavour == 0) {
+      got = wait_with_watchdog();
+    } else {
+      siginfo_t info{};
+      struct sigaction sa = {}, old;
+      sa.sa_handler = no_op;
+      sigaction(SIGALRM, &sa, &old);
+      alarm(3);
+      got = waitid(P_ALL, 0, &info, WEXITED) == 0 ? info.si_pid : -1;
+      int e = errno;
+      alarm(25);
+      sigaction(SIGALRM, &old, nullptr);
+      errno = e;
+    }
+    int e = errno;
+    long took = monotonic_ms() - started;
+    check(got == -1 && e == ECHILD && took >= 250 && took < 2000, "%s, %s: returned %d errno %d after %ld ms", how,
+          flavour == 0 ? "wait(NULL)" : "waitid(P_ALL)", got, e, took);
+  }
+}
+
+void mode_sigchld_ignored_wait() {
+  expect_system("exit 3", 3);
+  expect_helpers();
+  signal(SIGCHLD, SIG_IGN);
+  expect_wait_echild_after_child("SIGCHLD ignored");
+  struct sigaction no_wait {};
+  no_wait.sa_handler = SIG_DFL;
+  no_wait.sa_flags = SA_NOCLDWAIT;
+  sigaction(SIGCHLD, &no_wait, nullptr);
+  expect_wait_echild_after_child("SA_NOCLDWAIT");
+  signal(SIGCHLD, SIG_DFL);
+  expect_system("exit 4", 4);
+}
+
 volatile sig_atomic_t sigchld_count = 0;
 volatile sig_atomic_t sigchld_pids[64];
 
@@ -838,6 +888,8 @@ int main(int argc, char **argv) {
     mode_exec_while_spawning();
   else if (mode == "exec-check")
     mode_exec_check(argc, argv);
+  else if (mode == "sigchld-ignored-wait")
+    mode_sigchld_ignored_wait();
   else if (mode == "no-stray-sigchld")
     mode_no_stray_sigchld();
   else if (mode == "greeting")
