@@ -25,6 +25,7 @@
 #include "caller_check.h"
 #include "helper_baseline.h"
 #include "owner_watch.h"
+#include "process_limit.h"
 #include "protocol.h"
 #include "spawn_child.h"
 #include "spawn_request.h"
@@ -156,6 +157,11 @@ int main(int argc, char** argv) {
         !helper::read_caller_rlimits(caller, &request.context)) {
       wire::recycle_message(&message);
       send_reply(channel, wire::spawn_reply{EPERM, static_cast<int32_t>(wire::context_step::credentials)});
+      continue;
+    }
+    if (!helper::adopt_caller_process_limit(request.context)) {
+      wire::recycle_message(&message);
+      send_reply(channel, wire::spawn_reply{EPERM, static_cast<int32_t>(wire::context_step::rlimits)});
       continue;
     }
     wire::spawn_reply reply;

@@ -63,6 +63,8 @@
 //                 gone (the kernel reaps it), not block for ever
 //   no-stray-sigchld  single-threaded: neither close_range(3, ~0U, 0) nor a
 //                 failed execv makes a SIGCHLD the native run does not get
+//   nproc-limit   (run as an unprivileged user) RLIMIT_NPROC lowered to the
+//                 user's process count: posix_spawn fails with EAGAIN
 //   greeting      timed system() calls and one from a forked child (the
 //                 runner installs a helper program that stops itself or never
 //                 greets): each returns promptly, the first in 3.5 s at most
@@ -84,6 +86,7 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <pthread.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -787,6 +790,43 @@ void mode_no_stray_sigchld() {
     for (pid_t helper : helpers) check(sigchld_pids[i] != helper, "SIGCHLD %d from %d", i, sigchld_pids[i]);
 }
 
+int processes_of(uid_t uid) {
+  int count = 0;
+  DIR *dir = opendir("/proc");
+  while (dirent *entry = readdir(dir)) {
+    if (atoi(entry->d_name) <= 0) continue;
+    std::string status = e2e::read_file(std::string("/proc/") + entry->d_name + "/status");
+    size_t at = status.find("\nUid:");
+    if (at != std::string::npos && static_cast<uid_t>(atol(status.c_str() + at + 5)) == uid) ++count;
+  }
+  closedir(dir);
+  return count;
+}
+
+void mode_nproc_limit() {
+  if (getuid() == 0) {
+    printf("SKIP: nproc-limit must run unprivileged (root is not held to RLIMIT_NPROC)\n");
+    return;
+  }
+  rlimit saved{};
+  getrlimit(RLIMIT_NPROC, &saved);
+  rlimit lowered = saved;
+  lowered.rlim_cur = static_cast<rlim_t>(processes_of(getuid()));
+  setrlimit(RLIMIT_NPROC, &lowered);
+  char name[] = "true";
+  char *argv[] = {name, nullptr};
+  pid_t pid = -1;
+  int error = posix_spawn(&pid, "/bin/true", nullptr, nullptr, argv, environ);
+  check(error == EAGAIN, "posix_spawn with RLIMIT_NPROC at the process count (%llu): %d",
+        static_cast<unsigned long long>(lowered.rlim_cur), error);
+  if (error == 0) waitpid(pid, nullptr, 0);
+  setrlimit(RLIMIT_NPROC, &saved);
+  error = posix_spawn(&pid, "/bin/true", nullptr, nullptr, argv, environ);
+  int status = -1;
+  if (error == 0) waitpid(pid, &status, 0);
+  check(error == 0 && exit_code_of(status) == 0, "posix_spawn with the limit restored: %d status %d", error, status);
+}
+
 void timed_system(const char *what, int code, long max_ms) {
   char command[32];
   snprintf(command, sizeof command, "exit %d", code);
@@ -892,6 +932,8 @@ int main(int argc, char **argv) {
     mode_sigchld_ignored_wait();
   else if (mode == "no-stray-sigchld")
     mode_no_stray_sigchld();
+  else if (mode == "nproc-limit")
+    mode_nproc_limit();
   else if (mode == "greeting")
     mode_greeting();
   else {
