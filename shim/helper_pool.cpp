@@ -35,6 +35,10 @@
 //    helper is, busy or not, so none is left to the new image or to a
 //    subreaper. While that runs no helper is started (pool_closing), and a
 //    helper another thread is starting is waited for first.
+//  - After unshare(CLONE_NEWPID) the next child becomes the new namespace's
+//    init: a helper started then would be that init (which may not use
+//    CLONE_PARENT, and whose exit ends the namespace). No helper is started
+//    while children go to another pid namespace; the calls go native.
 #include "helper_pool.h"
 
 #include <atomic>
@@ -278,6 +282,16 @@ bool start_helper(helper_slot* slot, const char** reason) {
   return true;
 }
 
+// Does the next child go to another pid namespace (unshare(CLONE_NEWPID)
+// or setns)? Until that namespace has its first process, pid_for_children
+// does not exist (ENOENT). Unknown (no /proc) counts as no.
+bool children_in_other_pid_namespace() {
+  struct stat own, children;
+  if (stat("/proc/thread-self/ns/pid", &own) != 0) return false;
+  if (stat("/proc/thread-self/ns/pid_for_children", &children) != 0) return errno == ENOENT;
+  return own.st_ino != children.st_ino || own.st_dev != children.st_dev;
+}
+
 enum class greeting { ok, failed, silent };
 
 // Reads the helper's hello (sent once after its start), waiting a bounded
@@ -406,6 +420,11 @@ bool acquire_helper_locked(helper_lease* lease, const char** reason) {
     }
     if (free_slot >= 0 && pool_closing) {
       *reason = "pool_closing";
+      pthread_mutex_unlock(&pool_lock);
+      return false;
+    }
+    if (free_slot >= 0 && children_in_other_pid_namespace()) {
+      *reason = "pid_namespace_pending";
       pthread_mutex_unlock(&pool_lock);
       return false;
     }

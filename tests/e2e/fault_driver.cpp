@@ -63,6 +63,8 @@
 //                 gone (the kernel reaps it), not block for ever
 //   no-stray-sigchld  single-threaded: neither close_range(3, ~0U, 0) nor a
 //                 failed execv makes a SIGCHLD the native run does not get
+//   pid-namespace  after unshare(CLONE_NEWPID): the first popen's shell is
+//                 the new namespace's pid 1, later spawns fail (needs root)
 //   nproc-limit   (run as an unprivileged user) RLIMIT_NPROC lowered to the
 //                 user's process count: posix_spawn fails with EAGAIN
 //   greeting      timed system() calls and one from a forked child (the
@@ -86,6 +88,7 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <pthread.h>
+#include <sched.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <thread>
@@ -790,6 +793,25 @@ void mode_no_stray_sigchld() {
     for (pid_t helper : helpers) check(sigchld_pids[i] != helper, "SIGCHLD %d from %d", i, sigchld_pids[i]);
 }
 
+void mode_pid_namespace() {
+  expect_system("exit 3", 3);  // a helper served the program before
+  if (unshare(CLONE_NEWPID) != 0) {
+    printf("SKIP: unshare(CLONE_NEWPID): errno %d (needs CAP_SYS_ADMIN)\n", errno);
+    return;
+  }
+  FILE *first = popen("echo $$", "r");
+  std::string got = first ? e2e::read_all(first) : "NULL";
+  int status = first ? pclose(first) : -1;
+  check(got == "1\n" && exit_code_of(status) == 0, "first popen in the new namespace: [%s] status %d", got.c_str(),
+        status);
+  errno = 0;
+  FILE *second = popen("echo again", "r");
+  int e = errno;
+  check(second == nullptr && e == ENOMEM, "popen once the namespace's init is gone: %p errno %d",
+        static_cast<void *>(second), e);
+  if (second) pclose(second);
+}
+
 int processes_of(uid_t uid) {
   int count = 0;
   DIR *dir = opendir("/proc");
@@ -889,7 +911,7 @@ int main(int argc, char **argv) {
   // Single-threaded where a thread would change what is checked (the runner
   // uses FORKLESS_MODE=always, so the helper serves the calls anyway).
   bool single = mode == "daemonize" || mode == "prefork" || mode == "fork-in-handler" || mode == "exec-check" ||
-                mode == "no-stray-sigchld" || mode == "stopped-exec" ||
+                mode == "no-stray-sigchld" || mode == "pid-namespace" || mode == "stopped-exec" ||
                 mode == "exec-while-spawning" || mode == "greeting";
   e2e::BusyThreads busy(single ? 0 : 2);
   if (mode == "kill-between")
@@ -932,6 +954,8 @@ int main(int argc, char **argv) {
     mode_sigchld_ignored_wait();
   else if (mode == "no-stray-sigchld")
     mode_no_stray_sigchld();
+  else if (mode == "pid-namespace")
+    mode_pid_namespace();
   else if (mode == "nproc-limit")
     mode_nproc_limit();
   else if (mode == "greeting")
