@@ -46,6 +46,8 @@ constexpr long kReapPollNs = 100L * 1000;
 // Helpers given up on between two calls: at most every slot's, twice over
 // (a slot may be retired again before the queue is ended).
 constexpr int kDoomedCapacity = 2 * kMaxHelpersLimit;
+// Most helpers one call ends: every pid the pool hides (an exec, an exit).
+constexpr int kMostEnded = 256;
 
 std::atomic<pid_t> doomed[kDoomedCapacity];
 
@@ -87,10 +89,10 @@ void end_helpers(const pid_t* pids, int count) {
   pthread_sigmask(SIG_SETMASK, &all, &previous);
   sigpending(&pending);
   bool already_pending = sigismember(&pending, SIGCHLD);
-  pid_t left[kDoomedCapacity];
-  pid_t ended[kDoomedCapacity];
+  pid_t left[kMostEnded];
+  pid_t ended[kMostEnded];
   int left_count = 0, ended_count = 0;
-  for (int i = 0; i < count && left_count < kDoomedCapacity; ++i) {
+  for (int i = 0; i < count && left_count < kMostEnded; ++i) {
     int status;
     pid_t got = real::waitpid(pids[i], &status, WNOHANG);
     if (got == 0) {
