@@ -8,8 +8,9 @@
 //    every descriptor it holds, close-on-exec, so a child receives only what a
 //    request names.
 //  - It lives in its own process group and ignores job-control signals and
-//    SIGPIPE, so a terminal's ^C or ^Z never reaches it; it exits when the
-//    channel reaches EOF (the program ended, exec'd, or dropped it).
+//    SIGPIPE, so a terminal's ^C or ^Z never reaches it. It exits when its
+//    owner is gone, or when the shim kills it; at the channel's EOF it waits
+//    for one of the two (owner_watch.h).
 //  - Every byte from the channel is untrusted: malformed input is answered
 //    with an error reply; the helper never crashes on it.
 //  - Who sent it is the kernel's word (SO_PASSCRED, set before the hello, so
@@ -28,6 +29,8 @@
 #include "caller_check.h"
 #include "child_mirror.h"
 #include "helper_baseline.h"
+#include "owner_watch.h"
+#include "process_limit.h"
 #include "protocol.h"
 #include "spawn_child.h"
 #include "spawn_request.h"
@@ -53,12 +56,14 @@ struct request_arena {
   }
 };
 
-int parse_channel(int argc, char** argv) {
+// The value of --NAME=N (0 <= N < limit), or -1.
+long parse_number(int argc, char** argv, const char* option, long limit) {
+  size_t length = strlen(option);
   for (int i = 1; i < argc; ++i) {
-    if (strncmp(argv[i], "--channel=", 10) == 0) {
+    if (strncmp(argv[i], option, length) == 0) {
       char* end = nullptr;
-      long fd = strtol(argv[i] + 10, &end, 10);
-      if (end && *end == '\0' && fd >= 0 && fd < (1 << 20)) return static_cast<int>(fd);
+      long value = strtol(argv[i] + length, &end, 10);
+      if (end && *end == '\0' && value >= 0 && value < limit) return value;
     }
   }
   return -1;
@@ -100,7 +105,8 @@ void reply_error(int channel, int error) {
 int main(int argc, char** argv) {
   // The child of an emulated fork whose exec failed (child_mirror.h).
   if (argc == 3 && strcmp(argv[1], "--mirror-child") == 0) return helper::mirror_child(argv[2]);
-  int channel = parse_channel(argc, argv);
+  int channel = static_cast<int>(parse_number(argc, argv, "--channel=", 1 << 20));
+  pid_t owner = static_cast<pid_t>(parse_number(argc, argv, "--owner=", 1L << 30));
   struct stat st;
   if (channel < 0 || fstat(channel, &st) != 0 || !S_ISSOCK(st.st_mode)) {
     // Started by hand: say what it is for (this is the only output it makes).
@@ -111,6 +117,9 @@ int main(int argc, char** argv) {
   fcntl(channel, F_SETFD, FD_CLOEXEC);
   int pass_credentials = 1;
   if (setsockopt(channel, SOL_SOCKET, SO_PASSCRED, &pass_credentials, sizeof pass_credentials) != 0) return 0;
+  bool owner_gone = false;
+  int owner_watch = helper::watch_owner(owner, &owner_gone);
+  if (owner_gone) return 0;
   isolate_self();
   helper::helper_baseline baseline;
   helper::capture_baseline(&baseline);
@@ -123,14 +132,23 @@ int main(int argc, char** argv) {
   static uint8_t record[wire::kMaxRecordBytes + 64];
   wire::received_message message;  // its buffers serve every request
   for (;;) {
+    if (!helper::wait_for_request(channel, owner_watch)) return 0;  // the owner is gone
     int status = wire::receive_message(channel, &message, wire::kMaxRequestFds, record, sizeof record);
-    if (status == -1) return 0;  // EOF: the program is gone or let us go
+    if (status == -1) {
+      // EOF: the program exec'd, closed the channel, or let us go.
+      helper::wait_for_owner_to_go(owner_watch);
+      return 0;
+    }
     // The parent is the only process served (getppid, which no request can
     // forge; its pid cannot be reused while we live). Anything else, or a
-    // record without credentials, means the channel is not the owner's alone.
+    // record without credentials, means the channel is not the owner's alone:
+    // it is closed (the owner's next call finds it so and starts a fresh
+    // helper) and, as at EOF, the shim or the owner's end ends this process.
     pid_t caller = getppid();
     if (message.sender_pid != caller) {
       wire::release_message(&message);
+      close(channel);
+      helper::wait_for_owner_to_go(owner_watch);
       return 0;
     }
     if (status == EPROTO || status == ENOMEM || status == E2BIG) {
@@ -162,6 +180,11 @@ int main(int argc, char** argv) {
         !helper::read_caller_process_settings(caller, &request.context)) {
       wire::recycle_message(&message);
       send_reply(channel, wire::spawn_reply{EPERM, static_cast<int32_t>(wire::context_step::credentials)});
+      continue;
+    }
+    if (!helper::adopt_caller_process_limit(request.context)) {
+      wire::recycle_message(&message);
+      send_reply(channel, wire::spawn_reply{EPERM, static_cast<int32_t>(wire::context_step::rlimits)});
       continue;
     }
     wire::spawn_reply reply;

@@ -12,7 +12,7 @@ namespace {
 constexpr uint32_t kContinuationMarker = 0x2b4b4c53;  // "SLK+"
 
 int send_record(int socket, const void* head, size_t head_bytes, const void* body, size_t body_bytes,
-                const int* fds, size_t fd_count) {
+                const int* fds, size_t fd_count, const send_wait* wait) {
   iovec iov[2] = {{const_cast<void*>(head), head_bytes}, {const_cast<void*>(body), body_bytes}};
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxRecordFds)];
   msghdr msg{};
@@ -27,10 +27,13 @@ int send_record(int socket, const void* head, size_t head_bytes, const void* bod
     cmsg->cmsg_len = CMSG_LEN(sizeof(int) * fd_count);
     memcpy(CMSG_DATA(cmsg), fds, sizeof(int) * fd_count);
   }
+  int flags = MSG_NOSIGNAL | (wait ? MSG_DONTWAIT : 0);
   for (;;) {
-    ssize_t sent = sendmsg(socket, &msg, MSG_NOSIGNAL);
+    ssize_t sent = sendmsg(socket, &msg, flags);
     if (sent >= 0) return static_cast<size_t>(sent) == head_bytes + body_bytes ? 0 : EPROTO;
-    if (errno != EINTR) return errno;
+    if (errno == EINTR) continue;
+    if (!wait || (errno != EAGAIN && errno != EWOULDBLOCK)) return errno;
+    if (!wait->writable(wait->context, socket)) return ETIMEDOUT;
   }
 }
 
@@ -114,20 +117,20 @@ ssize_t receive_record(int socket, uint8_t* data, size_t capacity, received_mess
 }  // namespace
 
 int send_message(int socket, message_type type, const void* payload, size_t payload_bytes,
-                 const int* fds, size_t fd_count) {
+                 const int* fds, size_t fd_count, const send_wait* wait) {
   if (payload_bytes > kMaxRequestBytes || fd_count > kMaxRequestFds) return E2BIG;
   header head{kMagic, kVersion, static_cast<uint16_t>(type), static_cast<uint32_t>(payload_bytes),
               static_cast<uint32_t>(fd_count)};
   const auto* bytes = static_cast<const uint8_t*>(payload);
   size_t chunk = payload_bytes < kMaxRecordBytes - sizeof head ? payload_bytes : kMaxRecordBytes - sizeof head;
   size_t fd_chunk = fd_count < kMaxRecordFds ? fd_count : kMaxRecordFds;
-  if (int error = send_record(socket, &head, sizeof head, bytes, chunk, fds, fd_chunk)) return error;
+  if (int error = send_record(socket, &head, sizeof head, bytes, chunk, fds, fd_chunk, wait)) return error;
   size_t sent = chunk, fds_sent = fd_chunk;
   while (sent < payload_bytes || fds_sent < fd_count) {
     chunk = payload_bytes - sent < kMaxRecordBytes - 4 ? payload_bytes - sent : kMaxRecordBytes - 4;
     fd_chunk = fd_count - fds_sent < kMaxRecordFds ? fd_count - fds_sent : kMaxRecordFds;
     uint32_t marker = kContinuationMarker;
-    if (int error = send_record(socket, &marker, sizeof marker, bytes + sent, chunk, fds + fds_sent, fd_chunk))
+    if (int error = send_record(socket, &marker, sizeof marker, bytes + sent, chunk, fds + fds_sent, fd_chunk, wait))
       return error;
     sent += chunk;
     fds_sent += fd_chunk;

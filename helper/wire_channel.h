@@ -14,6 +14,10 @@
 //    a message leaves sender_pid at -1).
 //  - EINTR is retried: a signal handler in the host program must not turn an
 //    internal exchange into a failure.
+//  - A peer that stops reading (a stopped helper) fills the socket buffer: a
+//    blocking send would then wait for ever. The shim's sends therefore pass
+//    a send_wait: records go out with MSG_DONTWAIT, and while the buffer is
+//    full its callback decides how long to wait and when to give up.
 #pragma once
 
 #include <cstddef>
@@ -23,9 +27,18 @@
 
 namespace forkless::wire {
 
-// Returns 0, or a positive errno value.
+// How a sender waits while the socket buffer is full. writable() returns
+// true once the socket may take more (poll it), false to give up: the send
+// then fails with ETIMEDOUT, a message possibly sent in part.
+struct send_wait {
+  bool (*writable)(void* context, int socket);
+  void* context;
+};
+
+// Returns 0, or a positive errno value. Without `wait` (the helper's
+// replies) a full buffer blocks the sender.
 int send_message(int socket, message_type type, const void* payload, size_t payload_bytes,
-                 const int* fds, size_t fd_count);
+                 const int* fds, size_t fd_count, const send_wait* wait = nullptr);
 
 struct received_message {
   uint16_t type = 0;

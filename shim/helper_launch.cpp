@@ -22,6 +22,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <fcntl.h>
 #include <sched.h>
@@ -43,7 +44,8 @@ struct launch_block {
   char path[4096];
   char name[32];
   char channel_argument[32];
-  char* argv[3];
+  char owner_argument[32];
+  char* argv[4];
   char* envp[1];
 };
 
@@ -109,9 +111,11 @@ pid_t launch_helper_process(const char* path, int channel, int* error, void** la
   strcpy(block->path, path);
   strcpy(block->name, "forkless-helper");
   strcpy(block->channel_argument, "--channel=3");
+  snprintf(block->owner_argument, sizeof block->owner_argument, "--owner=%d", static_cast<int>(getpid()));
   block->argv[0] = block->name;
   block->argv[1] = block->channel_argument;
-  block->argv[2] = nullptr;
+  block->argv[2] = block->owner_argument;
+  block->argv[3] = nullptr;
   block->envp[0] = nullptr;
   char* stack_top = static_cast<char*>(memory) + kLaunchBytes;
   sigset_t all, previous;
@@ -143,8 +147,10 @@ pid_t launch_helper_process(const char* path, int channel, int* error, void** la
   posix_spawnattr_setpgroup(&attributes, 0);
   posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP);
   char channel_argument[] = "--channel=3";
+  char owner_argument[32];
+  snprintf(owner_argument, sizeof owner_argument, "--owner=%d", static_cast<int>(getpid()));
   char name[] = "forkless-helper";
-  char* argv[] = {name, channel_argument, nullptr};
+  char* argv[] = {name, channel_argument, owner_argument, nullptr};
   char* envp[] = {nullptr};
   pid_t pid = -1;
   *error = real::posix_spawn(&pid, path, &actions, &attributes, argv, envp);

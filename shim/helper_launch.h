@@ -5,7 +5,8 @@
 
 namespace forkless {
 
-// Starts `path` as the helper, with `channel` as its descriptor 3, /dev/null
+// Starts `path` as the helper, with `channel` as its descriptor 3 and this
+// process as its owner (--owner=PID: it exits when we are gone), /dev/null
 // on 0-2, nothing else, in its own process group, no signal blocked and an
 // empty environment. Returns its pid, or -1 with an errno value in *error.
 // The launch stack is released by release_launch_memory once the helper has

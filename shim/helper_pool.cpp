@@ -24,6 +24,21 @@
 //    (64 KiB), since that helper may still be running on it.
 //  - The pool lock is never held while talking to a helper; a helper is lent
 //    to one call at a time.
+//  - Every wait on a helper is bounded (helper_stall.h): a helper that is
+//    stopped before its hello is killed at the first stall check; one that
+//    runs but does not greet within kGreetingDeadlineMs is killed, and the
+//    helper program is then no longer tried in this process (nor in its
+//    forked children), so the wait is paid once, not at every spawn.
+//  - Helpers are ended by the shim only (helper_reaping.h): one given up on
+//    (its channel failed or vanished, drift) is doomed, then killed and
+//    reaped once no lock is held; before an exec and at a normal exit every
+//    helper is, busy or not, so none is left to the new image or to a
+//    subreaper. While that runs no helper is started (pool_closing), and a
+//    helper another thread is starting is waited for first.
+//  - After unshare(CLONE_NEWPID) the next child becomes the new namespace's
+//    init: a helper started then would be that init (which may not use
+//    CLONE_PARENT, and whose exit ends the namespace). No helper is started
+//    while children go to another pid namespace; the calls go native.
 #include "helper_pool.h"
 
 #include <atomic>
@@ -35,17 +50,21 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "diagnostics.h"
 #include "helper_identity.h"
 #include "helper_launch.h"
+#include "helper_reaping.h"
+#include "helper_stall.h"
 #include "inflight_descriptors.h"
 #include "protocol.h"
 #include "real_libc.h"
@@ -70,6 +89,7 @@ struct helper_slot {
   pid_t pid;
   bool busy;
   bool greeted;
+  bool ended;           // killed and reaped before an exec while lent: forget it on release
   void* launch_memory;  // the launch stack, released once the helper said hello
   int pinned_cpu;       // see helper_lease
   helper_identity identity;
@@ -92,6 +112,19 @@ bool helper_missing_noted = false;
 // helper program is taken as broken and calls go native without trying.
 int failed_starts = 0;
 constexpr int kMaxFailedStarts = 3;
+// How long a new helper may take to say hello: its exec and set-up take
+// about a millisecond; two seconds cover a heavily loaded machine.
+constexpr int kGreetingDeadlineMs = 2000;
+// A helper that ran but did not greet in time: the program is taken as one
+// that never greets, in this process and the children it forks.
+bool helper_program_silent = false;
+// Set while the helpers are being ended before an exec (cleared if the exec
+// fails) and for good at a normal exit: no helper is started meanwhile.
+bool pool_closing = false;
+// How long an exec or exit waits for a helper another thread is starting:
+// the start is a clone, tens of microseconds, but on a loaded machine the
+// starting thread may wait long for a CPU; past this the exec goes ahead.
+constexpr long kStartWaitNs = 1000L * 1000 * 1000;
 
 std::atomic<pid_t> hidden_pids[kHiddenCapacity];
 std::atomic<int> hidden_count{0};
@@ -173,12 +206,13 @@ void sweep_hidden() {
   errno = saved;
 }
 
-// Gives a helper up. Its channel is closed only if it is still ours.
+// Gives a helper up: it is ended once the pool's lock is released
+// (end_doomed_helpers). Its channel is closed only if it is still ours.
 void retire_slot(helper_slot& slot) {
   if (channel_intact(slot)) close(slot.channel);
   pid_t pid = slot.pid;
   reset_slot(slot);
-  if (pid > 0) try_reap(pid);
+  doom_helper(pid);
 }
 
 void forget_all_after_fork() {
@@ -190,6 +224,8 @@ void forget_all_after_fork() {
   if (!pool_used.load(std::memory_order_relaxed)) return;
   pool_used.store(false, std::memory_order_relaxed);
   failed_starts = 0;
+  pool_closing = false;
+  forget_doomed_helpers();
   for (helper_slot& slot : slots) {
     if (channel_intact(slot)) close(slot.channel);
     reset_slot(slot);
@@ -262,8 +298,25 @@ bool start_helper(helper_slot* slot, const char** reason) {
   return true;
 }
 
-// Reads the helper's hello (sent once after its start).
-bool greet(helper_slot* slot) {
+// Does the next child go to another pid namespace (unshare(CLONE_NEWPID)
+// or setns)? Until that namespace has its first process, pid_for_children
+// does not exist (ENOENT). Unknown (no /proc) counts as no.
+bool children_in_other_pid_namespace() {
+  struct stat own, children;
+  if (stat("/proc/thread-self/ns/pid", &own) != 0) return false;
+  if (stat("/proc/thread-self/ns/pid_for_children", &children) != 0) return errno == ENOENT;
+  return own.st_ino != children.st_ino || own.st_dev != children.st_dev;
+}
+
+enum class greeting { ok, failed, silent };
+
+// Reads the helper's hello (sent once after its start), waiting a bounded
+// time: a stopped helper is killed at the first stall check, a silent one
+// at the deadline.
+greeting greet(helper_slot* slot) {
+  helper_wait waited = wait_on_helper(slot->channel, POLLIN, slot->pid, kGreetingDeadlineMs);
+  if (waited == helper_wait::expired) return greeting::silent;
+  if (waited == helper_wait::killed) return greeting::failed;
   uint8_t record[256];
   wire::received_message message;
   int status = wire::receive_message(slot->channel, &message, 0, record, sizeof record);
@@ -281,7 +334,7 @@ bool greet(helper_slot* slot) {
     release_launch_memory(slot->launch_memory);
     slot->launch_memory = nullptr;
   }
-  return ok;
+  return ok ? greeting::ok : greeting::failed;
 }
 
 }  // namespace
@@ -314,7 +367,9 @@ void forget_helper_pid(pid_t pid) {
   }
 }
 
-bool acquire_helper(helper_lease* lease, const char** reason) {
+namespace {
+
+bool acquire_helper_locked(helper_lease* lease, const char** reason) {
   const settings& config = current_settings();
   pthread_mutex_lock(&pool_lock);
   if (pool_owner != getpid()) {
@@ -342,10 +397,11 @@ bool acquire_helper(helper_lease* lease, const char** reason) {
       }
       if (!channel_intact(slot)) {
         // The application closed or replaced our descriptor: forget it
-        // without touching the number, which is the application's now.
+        // without touching the number, which is the application's now. The
+        // helper waits (it saw EOF, but we live) until it is ended.
         pid_t pid = slot.pid;
         reset_slot(slot);
-        try_reap(pid);
+        doom_helper(pid);
         if (free_slot < 0) free_slot = i;
         continue;
       }
@@ -365,12 +421,14 @@ bool acquire_helper(helper_lease* lease, const char** reason) {
       *lease = helper_lease{i, slot.channel, slot.pid, slot.pinned_cpu};
       bool greeted = slot.greeted;
       pthread_mutex_unlock(&pool_lock);
-      if (!greeted && !greet(&slot)) {
+      greeting hello = greeted ? greeting::ok : greet(&slot);
+      if (hello != greeting::ok) {
         release_helper(lease, true);
         pthread_mutex_lock(&pool_lock);
         ++failed_starts;
+        if (hello == greeting::silent) helper_program_silent = true;
         pthread_mutex_unlock(&pool_lock);
-        *reason = "helper_no_hello";
+        *reason = hello == greeting::silent ? "helper_silent" : "helper_no_hello";
         return false;
       }
       if (!greeted) {
@@ -380,8 +438,18 @@ bool acquire_helper(helper_lease* lease, const char** reason) {
       }
       return true;
     }
-    if (free_slot >= 0 && failed_starts >= kMaxFailedStarts) {
+    if (free_slot >= 0 && (failed_starts >= kMaxFailedStarts || helper_program_silent)) {
       *reason = "helper_unusable";
+      pthread_mutex_unlock(&pool_lock);
+      return false;
+    }
+    if (free_slot >= 0 && pool_closing) {
+      *reason = "pool_closing";
+      pthread_mutex_unlock(&pool_lock);
+      return false;
+    }
+    if (free_slot >= 0 && children_in_other_pid_namespace()) {
+      *reason = "pid_namespace_pending";
       pthread_mutex_unlock(&pool_lock);
       return false;
     }
@@ -404,9 +472,21 @@ bool acquire_helper(helper_lease* lease, const char** reason) {
         pthread_mutex_unlock(&pool_lock);
         return false;
       }
+      if (pool_closing) {
+        // An exec or exit began meanwhile and waits for this start: the new
+        // helper is ended with the others.
+        close_inflight(&started.channel);
+        doom_helper(started.pid);
+        reset_slot(slot);
+        pthread_cond_broadcast(&pool_available);
+        pthread_mutex_unlock(&pool_lock);
+        *reason = "pool_closing";
+        return false;
+      }
       started.busy = false;
       slot = started;
       settle_inflight(slot.channel);  // the pool's fork handler closes it from now on
+      pthread_cond_broadcast(&pool_available);
       continue;  // the next pass lends it (after the identity check)
     }
     if (live == 0) {
@@ -418,11 +498,23 @@ bool acquire_helper(helper_lease* lease, const char** reason) {
   }
 }
 
+}  // namespace
+
+bool acquire_helper(helper_lease* lease, const char** reason) {
+  bool leased = acquire_helper_locked(lease, reason);
+  end_doomed_helpers();
+  return leased;
+}
+
 void release_helper(helper_lease* lease, bool broken) {
   pthread_mutex_lock(&pool_lock);
   if (lease->slot >= 0 && pool_owner == getpid()) {
     helper_slot& slot = slots[lease->slot];
-    if (slot.pid == lease->pid) {
+    if (slot.pid == lease->pid && slot.ended) {
+      // Ended before an exec that then failed: its channel is still ours.
+      if (channel_intact(slot)) close(slot.channel);
+      reset_slot(slot);
+    } else if (slot.pid == lease->pid) {
       slot.busy = false;
       slot.pinned_cpu = lease->pinned_cpu;
       if (broken) retire_slot(slot);
@@ -431,6 +523,7 @@ void release_helper(helper_lease* lease, bool broken) {
   pthread_cond_broadcast(&pool_available);
   pthread_mutex_unlock(&pool_lock);
   *lease = helper_lease{};
+  end_doomed_helpers();
 }
 
 // Kept to the minimum: every process that inherits the library runs this.
@@ -462,29 +555,68 @@ void helper_pool_at_load() {
   }
 }
 
-void helpers_before_exec() {
-  if (!any_helper_pids()) return;
+namespace {
+
+// Ends every helper, lent or not, and every one still hidden: before an
+// exec (cleared again if it fails) or for good at a normal exit.
+void end_all_helpers() {
+  if (!pool_used.load(std::memory_order_relaxed) && !any_helper_pids()) return;
   no_cancellation scope;
   pthread_mutex_lock(&pool_lock);
   if (pool_owner != getpid()) {
     pthread_mutex_unlock(&pool_lock);
     return;
   }
-  pid_t leaving[kMaxHelpersLimit];
+  pool_closing = true;
+  // A helper another thread is starting is in no list yet: wait for it to
+  // reach its slot (or be ended by its starter, which sees pool_closing).
+  timespec until{};
+  clock_gettime(CLOCK_REALTIME, &until);
+  until.tv_sec += (until.tv_nsec + kStartWaitNs) / 1000000000L;
+  until.tv_nsec = (until.tv_nsec + kStartWaitNs) % 1000000000L;
+  for (;;) {
+    bool starting = false;
+    for (const helper_slot& slot : slots)
+      if (slot.busy && slot.pid == 0) starting = true;
+    if (!starting || pthread_cond_timedwait(&pool_available, &pool_lock, &until) == ETIMEDOUT) break;
+  }
+  pid_t leaving[kHiddenCapacity];
   int count = 0;
   for (helper_slot& slot : slots) {
-    if (slot.pid <= 0 || slot.busy) continue;  // a busy one is another thread's, mid-call
-    if (channel_intact(slot)) close(slot.channel);
+    if (slot.pid <= 0 || slot.ended) continue;
     leaving[count++] = slot.pid;
+    if (slot.busy) {
+      // Another thread's, mid-call: its exchange fails and goes native (if
+      // the exec fails); release_helper forgets the slot.
+      slot.ended = true;
+      continue;
+    }
+    if (channel_intact(slot)) close(slot.channel);
     reset_slot(slot);
   }
-  pthread_mutex_unlock(&pool_lock);
-  for (int i = 0; i < count; ++i) {
-    int status;
-    while (real::waitpid(leaving[i], &status, 0) < 0 && errno == EINTR) {
-    }
-    forget_helper_pid(leaving[i]);
+  for (auto& entry : hidden_pids) {
+    pid_t pid = entry.load();
+    bool listed = false;
+    for (int i = 0; i < count; ++i) listed = listed || leaving[i] == pid;
+    if (pid > 0 && !listed && count < kHiddenCapacity) leaving[count++] = pid;
   }
+  pthread_mutex_unlock(&pool_lock);
+  end_helpers(leaving, count);
+  end_doomed_helpers();
 }
+
+}  // namespace
+
+void helpers_before_exec() { end_all_helpers(); }
+
+void helpers_after_failed_exec() {
+  if (!pool_used.load(std::memory_order_relaxed)) return;
+  no_cancellation scope;
+  pthread_mutex_lock(&pool_lock);
+  if (pool_owner == getpid()) pool_closing = false;
+  pthread_mutex_unlock(&pool_lock);
+}
+
+void helpers_at_exit() { end_all_helpers(); }
 
 }  // namespace forkless

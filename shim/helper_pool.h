@@ -44,9 +44,16 @@ int high_descriptor_floor();
 // start the first helper when the start rule says eager.
 void helper_pool_at_load();
 
-// Called by the exec interposers before the program replaces itself: the
-// helpers are told to go (channel closed) and reaped, so none is left behind
-// as a stray child of the new program image.
+// Called by the exec interposers before the program replaces itself: every
+// helper, lent to another thread or not, is killed and reaped (bounded, the
+// SIGCHLD taken back: helper_reaping.h), so none is left behind as a stray
+// child of the new program image; none is started until the exec returns.
 void helpers_before_exec();
+// The exec failed: helpers may be started again.
+void helpers_after_failed_exec();
+
+// At a normal exit (the library's destructor): every helper is ended the
+// same way, so that none outlives the program (a subreaper would reap it).
+void helpers_at_exit();
 
 }  // namespace forkless

@@ -16,7 +16,9 @@
 //    (spawn_via_helper): neither can leave a helper with a half-read request
 //    or an unread reply, nor a helper leased or the pool's lock held.
 //  - A helper that is stopped (SIGSTOP) or dead before the child exists is
-//    noticed by polling with a timeout, so a call is never held forever by it.
+//    noticed by polling with a timeout, so a call is never held forever by it:
+//    while the request is sent (a large one fills the socket buffer of a
+//    helper that no longer reads) as well as while its outcome is awaited.
 //  - The child's report is its pid, errno notes (protocol.h), and at most
 //    one failure record, all read at the pipe's EOF: the child never writes
 //    more than a page, so it never blocks on the pipe meanwhile.
@@ -42,6 +44,7 @@
 
 #include "context_capture.h"
 #include "helper_pool.h"
+#include "helper_stall.h"
 #include "inflight_descriptors.h"
 #include "real_libc.h"
 #include "restriction_watch.h"
@@ -50,28 +53,12 @@
 namespace forkless {
 namespace {
 
-constexpr int kStalledCheckMs = 1000;
 constexpr int kDescriptorRaceAttempts = 4;
 // Above this many open descriptors the native call is used: each one passed
 // costs the shim, the kernel, the helper and the child a few syscalls (about
 // 3.5 ms per thousand, measured), while libc's posix_spawn only shares the
 // table with its child.
 constexpr uint32_t kMaxOpenDescriptors = 256;
-
-// True when the helper is stopped (or traced to a stop): it holds its copy
-// of the status pipe's write end and will not answer. A dead helper has no
-// copy left, so the pipe hangs up by itself, or a child it made holds it.
-bool helper_stopped(pid_t pid) {
-  char path[64];
-  snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
-  char buffer[512];
-  ssize_t got = read_inflight_file(path, buffer, sizeof buffer - 1);
-  if (got <= 0) return false;
-  buffer[got] = '\0';
-  const char* paren = strrchr(buffer, ')');
-  if (!paren || paren[1] != ' ') return false;
-  return paren[2] == 'T' || paren[2] == 't';
-}
 
 // Reads the helper's reply from the channel. Returns 0, or an errno value
 // (EPIPE: the helper is gone).
@@ -260,6 +247,12 @@ void pin_helper_here(helper_lease* lease) {
   lease->pinned_cpu = sched_setaffinity(lease->pid, sizeof here, &here) == 0 ? cpu : -1;
 }
 
+// While the socket buffer is full: wait for room, unless the helper is
+// stopped (it is killed, and the send gives up with ETIMEDOUT).
+bool helper_can_take_more(void* context, int socket) {
+  return wait_on_helper(socket, POLLOUT, *static_cast<const pid_t*>(context), -1) == helper_wait::ready;
+}
+
 // One request and its outcome, with every signal blocked (cancellation is
 // already off: spawn_via_helper). Returns the send's error (0 when sent).
 int exchange(helper_lease& lease, const wire::wire_writer& writer, const wire_descriptors& fds,
@@ -268,8 +261,9 @@ int exchange(helper_lease& lease, const wire::wire_writer& writer, const wire_de
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &previous_mask);
   pin_helper_here(&lease);
+  const wire::send_wait wait{&helper_can_take_more, &lease.pid};
   int error = wire::send_message(lease.channel, wire::message_type::spawn_request, writer.data(), writer.size(),
-                                 fds.fds(), fds.count());
+                                 fds.fds(), fds.count(), &wait);
   if (error == 0) {
     // Only the helper (until it clones) and the child may hold the write end.
     close_inflight(&status_pipe[1]);
@@ -373,6 +367,7 @@ spawn_result spawn_via_helper_unsaved(const spawn_plan& plan) {
   // not used again.
   bool broken = send_error != 0 || outcome.channel_error != 0 || outcome.replied;
   release_helper(&lease, broken);
+  if (send_error == ETIMEDOUT) return fallback("helper_stopped");
   if (send_error != 0) return fallback(send_error == EPIPE ? "helper_died" : "helper_channel_error");
 
   if (outcome.child > 0 && !outcome.child_failed)

@@ -1,5 +1,6 @@
 // Load and unload of libforkless.so: settings, the helper
-// pool (and the eager helper), and the diagnostics summary at exit.
+// pool (and the eager helper), and at exit the helpers' end and the
+// diagnostics summary.
 #include <pthread.h>
 
 #include "config.h"
@@ -26,9 +27,13 @@ __attribute__((constructor(101))) void library_loaded() {
   helper_pool_at_load();
 }
 
+// A normal exit (exit(), a return from main) ends the helpers before the
+// process is gone, so that none is left to a subreaper or init to reap; the
+// exit status is the program's, untouched.
 __attribute__((destructor)) void library_unloading() {
   if (!current_settings().enabled || shared_memory_child()) return;
   shim_scope scope;
+  helpers_at_exit();
   log_summary();
 }
 

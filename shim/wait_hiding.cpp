@@ -8,11 +8,20 @@
 //    child other than a helper exists (/proc/self/task/*/children). Limit: if
 //    another thread reaps that last child while this one is already blocked,
 //    this one stays blocked until a helper exits (documented).
+//  - With SIGCHLD ignored (SIG_IGN or SA_NOCLDWAIT) an exiting child is
+//    reaped by the kernel and never reported: a wait for any child returns
+//    ECHILD once none is left. A helper never leaves, so the kernel would
+//    block for ever. There the wait blocks on one real child at a time
+//    (waitid by pid with WNOWAIT: the same EINTR and SA_RESTART behaviour),
+//    and looks again when it reports or is gone. Limit: while it blocks on
+//    one child, a stop or continue of another (WUNTRACED, WCONTINUED) is
+//    reported only once the first one reports or goes.
 //  - These functions are async-signal-safe (they may run in a SIGCHLD
 //    handler): no locks, no allocation; the helper table is lock-free.
 #include "wait_hiding.h"
 
 #include <cerrno>
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -31,8 +40,9 @@ namespace {
 
 enum class presence { some, none, unknown };
 
-// Does the task's children file list a pid that is not a helper?
-presence task_has_other_child(const char* tid) {
+// Does the task's children file list a pid that is not a helper? The first
+// such pid goes to *other.
+presence task_has_other_child(const char* tid, pid_t* other) {
   char path[64];
   snprintf(path, sizeof path, "/proc/self/task/%s/children", tid);
   int fd = open_inflight_file(path, O_RDONLY);
@@ -55,20 +65,28 @@ presence task_has_other_child(const char* tid) {
       if (digits) {
         number[digits] = '\0';
         digits = 0;
-        if (!is_helper_pid(static_cast<pid_t>(atoi(number)))) found = presence::some;
+        pid_t pid = static_cast<pid_t>(atoi(number));
+        if (!is_helper_pid(pid)) {
+          found = presence::some;
+          *other = pid;
+        }
       }
     }
     if (found == presence::some) break;
   }
   if (digits && found != presence::some) {
     number[digits] = '\0';
-    if (!is_helper_pid(static_cast<pid_t>(atoi(number)))) found = presence::some;
+    pid_t pid = static_cast<pid_t>(atoi(number));
+    if (!is_helper_pid(pid)) {
+      found = presence::some;
+      *other = pid;
+    }
   }
   close_inflight(&fd);
   return found;
 }
 
-presence other_child_presence() {
+presence other_child_presence(pid_t* other) {
   int directory = open_inflight_file("/proc/self/task", O_RDONLY | O_DIRECTORY);
   if (directory < 0) return presence::unknown;
   alignas(8) char buffer[2048];
@@ -84,7 +102,7 @@ presence other_child_presence() {
       auto* entry = reinterpret_cast<linux_dirent64*>(buffer + offset);
       offset += entry->d_reclen;
       if (entry->d_name[0] < '0' || entry->d_name[0] > '9') continue;
-      presence task = task_has_other_child(entry->d_name);
+      presence task = task_has_other_child(entry->d_name, other);
       if (task == presence::some) result = presence::some;
       if (task == presence::unknown) result = presence::unknown;
     }
@@ -94,7 +112,34 @@ presence other_child_presence() {
   return result;
 }
 
-bool only_helpers_remain() { return other_child_presence() == presence::none; }
+bool only_helpers_remain() {
+  pid_t other = 0;
+  return other_child_presence(&other) == presence::none;
+}
+
+// Does the kernel reap exiting children itself (SIGCHLD ignored or
+// SA_NOCLDWAIT)?
+bool children_reaped_by_kernel() {
+  struct sigaction now {};
+  if (sigaction(SIGCHLD, nullptr, &now) != 0) return false;
+  return now.sa_handler == SIG_IGN || (now.sa_flags & SA_NOCLDWAIT);
+}
+
+// With the kernel reaping children, blocks until a real child reports an
+// event (with WNOWAIT: it is collected by the caller's loop) or is gone.
+// Returns 0 to look again, 1 when only helpers remain, -1 with errno (EINTR).
+int block_on_a_real_child(int event_flags) {
+  pid_t other = 0;
+  presence children = other_child_presence(&other);
+  if (children == presence::none) return 1;
+  if (children == presence::unknown || other <= 0) return 0;
+  siginfo_t info{};
+  // __WALL: a child with another exit signal is listed too, and must not
+  // make this loop spin on ECHILD.
+  if (real::waitid(P_PID, static_cast<id_t>(other), &info, event_flags | WNOWAIT | __WALL) == 0 || errno == ECHILD)
+    return 0;
+  return -1;
+}
 
 void consume_helper_event(pid_t pid, int event_flags) {
   siginfo_t info{};
@@ -121,8 +166,18 @@ pid_t wait4_hiding_helpers(pid_t pid, int* status, int options, struct rusage* u
       errno = ECHILD;
       return -1;
     }
+    bool kernel_reaps = !(options & WNOHANG) && children_reaped_by_kernel();
     siginfo_t peek{};
-    if (real::waitid(P_ALL, 0, &peek, events | WNOWAIT | (options & WNOHANG)) != 0) return -1;
+    if (real::waitid(P_ALL, 0, &peek, events | WNOWAIT | (kernel_reaps ? WNOHANG : options & WNOHANG)) != 0) return -1;
+    if (peek.si_pid == 0 && kernel_reaps) {
+      int blocked = block_on_a_real_child(events);
+      if (blocked < 0) return -1;
+      if (blocked > 0) {
+        errno = ECHILD;
+        return -1;
+      }
+      continue;
+    }
     if (peek.si_pid == 0) {
       if (only_helpers_remain()) {
         errno = ECHILD;
@@ -147,8 +202,18 @@ int waitid_hiding_helpers(idtype_t type, id_t id, siginfo_t* info, int options) 
       errno = ECHILD;
       return -1;
     }
+    bool kernel_reaps = !(options & WNOHANG) && children_reaped_by_kernel();
     siginfo_t peek{};
-    if (real::waitid(P_ALL, 0, &peek, options | WNOWAIT) != 0) return -1;
+    if (real::waitid(P_ALL, 0, &peek, options | WNOWAIT | (kernel_reaps ? WNOHANG : 0)) != 0) return -1;
+    if (peek.si_pid == 0 && kernel_reaps) {
+      int blocked = block_on_a_real_child(options & (WEXITED | WSTOPPED | WCONTINUED | __WALL | __WCLONE | __WNOTHREAD));
+      if (blocked < 0) return -1;
+      if (blocked > 0) {
+        errno = ECHILD;
+        return -1;
+      }
+      continue;
+    }
     if (peek.si_pid == 0) {
       if (only_helpers_remain()) {
         errno = ECHILD;

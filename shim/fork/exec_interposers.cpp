@@ -12,8 +12,10 @@
 //   parent's;
 // - sigprocmask/pthread_sigmask record the wanted mask instead of applying it.
 // In a vfork child of the program every call is libc's own.
-// Elsewhere exec* first shuts the helper pool down (no helper is left as a
-// zombie child of the new image) and reports to a learning parent.
+// Elsewhere exec* first shuts the helper pool down (every helper killed and
+// reaped, so none is left as a child of the new image; none started until
+// the exec returns, which it does only when it failed) and reports to a
+// learning parent.
 //
 // execl, execle and execlp gather their arguments on the stack (alloca, as
 // glibc does): the emulated child must not allocate.
@@ -36,6 +38,7 @@
 #else
 namespace forkless {
 void helpers_before_exec();
+void helpers_after_failed_exec();
 }
 #endif
 
@@ -74,7 +77,11 @@ int exec_through_shim(const char* path, Exec exec) {
   int result = exec(environ);
   if (observed) {
     int exec_errno = errno;
-    learn_child_exec_failed();
+    {
+      shim_scope scope;
+      learn_child_exec_failed();
+      helpers_after_failed_exec();
+    }
     errno = exec_errno;
   }
   return result;

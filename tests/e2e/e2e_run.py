@@ -8,8 +8,9 @@ diagnostics. Exit 0 = pass, 1 = fail, 77 = skipped (ctest SKIP_RETURN_CODE).
 
 Usage: e2e_run.py TEST --bindir DIR --lib PATH --work DIR [--clients DIR]
 Tests: differential, python-client, php-client, fault-<mode> (see
-fault_driver.cpp), outlive, outlive-kill, bad-null, bad-empty, bad-big-args,
-bad-big-env, bad-missing-shell, helper-start.
+fault_driver.cpp), outlive, outlive-kill, outlive-fork-worker, subreaper-exit,
+subreaper-stopped-exit, greeting-stopped, greeting-never, bad-null, bad-empty,
+bad-big-args, bad-big-env, bad-missing-shell, helper-start.
 Stdlib only.
 """
 import argparse
@@ -224,12 +225,21 @@ def test_php_client(r):
     r.require_routes("popen")
 
 
+# Run as this user: RLIMIT_NPROC binds only an unprivileged user, and one of
+# its own, so that no other process comes or goes under the same count.
+NPROC_USER = "47011"
+
+
 def run_fault(r, mode, preload):
     extra = ["--expect-helper"] if preload else []
     # prefork: no helper may exist before the fork, as in a descendant of a
     # program run under forkless-run
     env = {"FORKLESS_HELPER_START": "lazy"} if mode == "prefork" else None
-    proc = r.run([r.tool("e2e_fault_driver"), mode] + extra, preload, cwd=r.fresh_dir("cwd"), extra_env=env)
+    prefix = []
+    if mode == "nproc-limit":
+        prefix = ["setpriv", f"--reuid={NPROC_USER}", f"--regid={NPROC_USER}", "--clear-groups", "--"]
+    proc = r.run([r.tool("e2e_fault_driver"), mode] + extra, preload, cwd=r.fresh_dir("cwd"), extra_env=env,
+                 prefix=prefix)
     out = proc.stdout.decode(errors="replace")
     if proc.returncode != 0:
         print(out, proc.stderr.decode(errors="replace"))
@@ -242,9 +252,17 @@ def run_fault(r, mode, preload):
 
 
 def test_fault(r, mode):
-    run_fault(r, mode, None)
+    if mode == "nproc-limit" and (os.geteuid() != 0 or not shutil.which("setpriv")):
+        print("SKIP: the nproc-limit test needs root and setpriv, to run the driver as an unprivileged user")
+        return SKIP
+    native = run_fault(r, mode, None)
+    skipped = [l for l in native.splitlines() if l.startswith("SKIP:")]
+    if skipped:
+        print(skipped[0])
+        return SKIP
     out = run_fault(r, mode, "always")
-    r.require_routes("system")
+    if mode != "nproc-limit":  # its log file is not writable by that user
+        r.require_routes("system")
     if mode == "daemonize":
         m = re.search(r"^info: daemon_pid=(\d+)$", out, re.M)
         if not m:
@@ -294,10 +312,12 @@ def test_outlive(r, mode):
     command = ["env"] + [f"{k}={v}" for k, v in r.preload_env("always").items()] + argv
     proc = subprocess.Popen(command, env=env, cwd=r.work, stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, text=True)
-    helpers, lines = {}, []
+    helpers, lines, workers = {}, [], []
     deadline = time.monotonic() + TIMEOUT
     for line in proc.stdout:
         lines.append(line.rstrip("\n"))
+        if line.startswith("info: worker="):
+            workers.append(int(line.strip().split("=", 1)[1]))
         if line.startswith("info: helpers="):
             for pid in filter(None, line.strip().split("=", 1)[1].split(",")):
                 helpers[int(pid)] = (proc_stat(int(pid)) or {}).get("start")
@@ -319,9 +339,14 @@ def test_outlive(r, mode):
         if not alive or time.monotonic() - ended > 2.0:
             break
         time.sleep(0.05)
+    for pid in workers:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
     while True:
         try:
-            if os.waitpid(-1, os.WNOHANG)[0] == 0:
+            if os.waitpid(-1, os.WNOHANG if not workers else 0)[0] == 0:
                 break
         except ChildProcessError:
             break
@@ -330,6 +355,79 @@ def test_outlive(r, mode):
             os.kill(pid, signal.SIGKILL)
         raise Failure(f"forkless-helper {alive} still running 2 s after its program ended")
     print(f"ok: helper(s) {sorted(helpers)} gone after the program ended")
+
+
+def test_subreaper(r, mode):
+    """Run as a subreaper, the runner reaps whatever the program leaves
+    behind when it exits normally: natively nothing, so under forkless
+    nothing either (no helper, not even a stopped one), and the exit is
+    prompt."""
+    become_subreaper()
+    for preload in (None, "always"):
+        started = time.monotonic()
+        proc = r.run([r.tool("e2e_fault_driver"), mode, "--expect-helper" if preload else "-"], preload)
+        took = time.monotonic() - started
+        out = proc.stdout.decode(errors="replace")
+        if proc.returncode != 0:
+            print(out)
+            raise Failure(f"fault_driver {mode} exited {proc.returncode}")
+        left = []
+        settle = time.monotonic() + 1.0
+        while time.monotonic() < settle:
+            try:
+                pid = os.waitpid(-1, os.WNOHANG)[0]
+            except ChildProcessError:
+                pid = 0
+            if pid:
+                left.append(pid)
+            else:
+                time.sleep(0.05)
+        for pid in children_of(os.getpid()):  # still running (a stopped helper)
+            left.append(pid)
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        label = "under forkless" if preload else "natively"
+        print(f"{label}: exit after {took:.2f} s, {len(left)} process(es) left to the subreaper")
+        if left:
+            raise Failure(f"{label}: the subreaper reaped {left} after the program exited")
+        if took > 5.0:
+            raise Failure(f"{label}: the program took {took:.1f} s to run and exit")
+
+
+def fake_helper_tree(r, script):
+    """A copy of the library whose helper program is `script`: the library
+    finds its helper relative to its own path."""
+    root = r.fresh_dir("fake")
+    libdir = os.path.join(root, "lib", "forkless")
+    helperdir = os.path.join(root, "libexec", "forkless")
+    os.makedirs(libdir)
+    os.makedirs(helperdir)
+    lib = os.path.join(libdir, os.path.basename(r.lib))
+    shutil.copy(r.lib, lib)
+    helper = os.path.join(helperdir, "forkless-helper")
+    with open(helper, "w") as f:
+        f.write(script)
+    os.chmod(helper, 0o755)
+    return lib
+
+
+def test_greeting(r, kind):
+    """A helper that stops itself before its hello, or a helper program
+    that never greets: every call is bounded, and the silent program is
+    given up after one wait (in forked children too)."""
+    real_helper = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(r.lib))), "libexec", "forkless",
+                               "forkless-helper")
+    if kind == "stopped":
+        script = f'#!/bin/sh\nkill -STOP $$\nexec {real_helper} "$@"\n'
+    else:
+        script = "#!/bin/sh\nexec sleep 20\n"
+    r.lib = fake_helper_tree(r, script)
+    run_fault(r, "greeting", None)
+    run_fault(r, "greeting", "always")
+    lines = r.log_lines()
+    if not any("reason=fallback_helper" in l for l in lines):
+        print("\n".join(lines[-20:]))
+        raise Failure("no call fell back for the helper's greeting")
 
 
 def children_of(pid):
@@ -461,6 +559,11 @@ def main():
         "php-client": lambda: test_php_client(r),
         "outlive": lambda: test_outlive(r, "outlive"),
         "outlive-kill": lambda: test_outlive(r, "outlive-kill"),
+        "outlive-fork-worker": lambda: test_outlive(r, "outlive-fork-worker"),
+        "subreaper-exit": lambda: test_subreaper(r, "outlive"),
+        "subreaper-stopped-exit": lambda: test_subreaper(r, "stopped-exit"),
+        "greeting-stopped": lambda: test_greeting(r, "stopped"),
+        "greeting-never": lambda: test_greeting(r, "never"),
         "bad-missing-shell": lambda: test_missing_shell(r),
         "helper-start": lambda: test_helper_start(r),
     }

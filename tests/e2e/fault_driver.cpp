@@ -42,6 +42,34 @@
 //   outlive       spawn once, print "info: helpers=PID,..." and exit
 //                 (the runner checks those helpers are gone within 2 s)
 //   outlive-kill  the same, then wait to be SIGKILLed by the runner
+//   outlive-fork-worker  the same, with a worker made by _Fork() (no fork
+//                 handlers: it keeps the channel) still running; the helpers
+//                 must go with the program, not with the worker
+//   stopped-exit  SIGSTOP every helper, then exit normally (the runner, a
+//                 subreaper, checks that the exit is prompt and leaves no
+//                 process behind for it)
+//   stopped-big-request  SIGSTOP every helper, then system() with a 1 MiB
+//                 environment (more than the socket buffer): it returns, the
+//                 command run exactly once
+//   stopped-exec  SIGSTOP every helper, then exec: the exec is prompt and
+//                 the new image (exec-check) has no helper child
+//   exec-while-spawning  10 rounds: a forked child spawns from a thread and
+//                 execs from another: the new image has no helper child
+//   exec-check START_MS MAX_MS  (the image exec'd into, without the library)
+//                 no forkless-helper child, live or to be reaped, and the
+//                 exec came within MAX_MS of START_MS (CLOCK_MONOTONIC)
+//   sigchld-ignored-wait  with SIGCHLD ignored, and with SA_NOCLDWAIT, wait()
+//                 and waitid(P_ALL) fail with ECHILD once the real child is
+//                 gone (the kernel reaps it), not block for ever
+//   no-stray-sigchld  single-threaded: neither close_range(3, ~0U, 0) nor a
+//                 failed execv makes a SIGCHLD the native run does not get
+//   pid-namespace  after unshare(CLONE_NEWPID): the first popen's shell is
+//                 the new namespace's pid 1, later spawns fail (needs root)
+//   nproc-limit   (run as an unprivileged user) RLIMIT_NPROC lowered to the
+//                 user's process count: posix_spawn fails with EAGAIN
+//   greeting      timed system() calls and one from a forked child (the
+//                 runner installs a helper program that stops itself or never
+//                 greets): each returns promptly, the first in 3.5 s at most
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
@@ -60,6 +88,8 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <pthread.h>
+#include <sched.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -577,7 +607,273 @@ void mode_fork_during_spawn() {
         leaks, reports);
 }
 
-void mode_outlive(bool wait_for_kill) {
+long monotonic_ms() {
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return now.tv_sec * 1000L + now.tv_nsec / 1000000L;
+}
+
+void stop_all(const std::vector<pid_t> &pids) {
+  for (pid_t pid : pids) kill(pid, SIGSTOP);
+  usleep(50 * 1000);
+}
+
+void mode_stopped_big_request() {
+  expect_system("exit 3", 3);
+  std::vector<pid_t> stopped = expect_helpers();
+  stop_all(stopped);
+  // More than the socket buffer (about 200 KiB): the send itself must not
+  // wait for ever on a helper that does not read.
+  // 16 variables of 64 KiB (one string may not exceed 128 KiB).
+  std::string big(64 * 1024, 'x');
+  for (int i = 0; i < 16; ++i) setenv(("FL_E2E_BIG" + std::to_string(i)).c_str(), big.c_str(), 1);
+  unlink("stopped-big.out");
+  long started = monotonic_ms();
+  int status = system("echo ran >> stopped-big.out; exit 6");
+  long took = monotonic_ms() - started;
+  for (int i = 0; i < 16; ++i) unsetenv(("FL_E2E_BIG" + std::to_string(i)).c_str());
+  check(exit_code_of(status) == 6 && took < 4000, "system() with a 1 MiB environment, helper stopped: status %d in %ld ms",
+        status, took);
+  for (pid_t pid : stopped) kill(pid, SIGCONT);
+  usleep(500 * 1000);
+  int lines = count_lines("stopped-big.out");
+  check(lines == 1, "the command ran %d time(s)", lines);
+  expect_system("exit 4", 4);
+}
+
+std::string self_path() {
+  char path[4096] = {};
+  ssize_t got = readlink("/proc/self/exe", path, sizeof path - 1);
+  return got > 0 ? std::string(path, static_cast<size_t>(got)) : std::string();
+}
+
+// Execs this driver as "exec-check START MAX" with the library switched off
+// there (FORKLESS=0), so that its waits are the kernel's own.
+void exec_check(long max_ms) {
+  std::string path = self_path(), start = std::to_string(monotonic_ms()), max = std::to_string(max_ms);
+  std::vector<std::string> env_strings;
+  for (char **e = environ; *e; ++e)
+    if (strncmp(*e, "FORKLESS=", 9) != 0) env_strings.push_back(*e);
+  env_strings.push_back("FORKLESS=0");
+  std::vector<char *> envp;
+  for (std::string &e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  char mode[] = "exec-check";
+  char *argv[] = {path.data(), mode, start.data(), max.data(), nullptr};
+  fflush(stdout);
+  execve(path.c_str(), argv, envp.data());
+  check(false, "execve %s: errno %d", path.c_str(), errno);
+}
+
+void mode_exec_check(int argc, char **argv) {
+  long took = argc > 3 ? monotonic_ms() - atol(argv[2]) : -1;
+  long max_ms = argc > 3 ? atol(argv[3]) : 0;
+  check(took >= 0 && took < max_ms, "the exec took %ld ms (at most %ld)", took, max_ms);
+  usleep(300 * 1000);  // a helper left behind would have exited by now
+  for (const e2e::ProcInfo &p : e2e::children_of(getpid()))
+    check(p.comm != "forkless-helper", "child %d (%s, state %c) of the new image", p.pid, p.comm.c_str(), p.state);
+  for (;;) {
+    siginfo_t info{};
+    if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid == 0) break;
+    std::string comm = e2e::read_file("/proc/" + std::to_string(info.si_pid) + "/comm");
+    check(comm != "forkless-helper\n", "wait() of the new image returns %d (%s)", info.si_pid, comm.c_str());
+    waitpid(info.si_pid, nullptr, 0);
+  }
+}
+
+void mode_stopped_exec() {
+  expect_system("exit 3", 3);
+  stop_all(expect_helpers());
+  printf("stopped-exec: %d failure(s) before the exec\n", g_failures);
+  if (g_failures) exit(1);
+  exec_check(2000);
+}
+
+void mode_exec_while_spawning() {
+  expect_system("exit 3", 3);
+  int failed = 0;
+  for (int round = 0; round < 10; ++round) {
+    fflush(stdout);
+    pid_t child = fork();
+    if (child == 0) {
+      std::thread([] {
+        for (;;) system("exit 0");
+      }).detach();
+      usleep(static_cast<useconds_t>(5000 + round * 3000));
+      exec_check(3000);
+      _exit(1);
+    }
+    int status = 0;
+    waitpid(child, &status, 0);
+    if (exit_code_of(status) != 0) ++failed;
+  }
+  check(failed == 0, "%d of 10 images exec'd while a thread spawned saw a helper", failed);
+}
+
+void no_op(int) {}
+
+void expect_wait_echild_after_child(const char *how) {
+  for (int flavour = 0; flavour < 2; ++flavour) {
+    pid_t child = fork();
+    if (child == 0) {
+      usleep(300 * 1000);
+      _exit(0);
+    }
+    long started = monotonic_ms();
+    errno = 0;
+    pid_t got;
+    if (flavour == 0) {
+      got = wait_with_watchdog();
+    } else {
+      siginfo_t info{};
+      struct sigaction sa = {}, old;
+      sa.sa_handler = no_op;
+      sigaction(SIGALRM, &sa, &old);
+      alarm(3);
+      got = waitid(P_ALL, 0, &info, WEXITED) == 0 ? info.si_pid : -1;
+      int e = errno;
+      alarm(25);
+      sigaction(SIGALRM, &old, nullptr);
+      errno = e;
+    }
+    int e = errno;
+    long took = monotonic_ms() - started;
+    check(got == -1 && e == ECHILD && took >= 250 && took < 2000, "%s, %s: returned %d errno %d after %ld ms", how,
+          flavour == 0 ? "wait(NULL)" : "waitid(P_ALL)", got, e, took);
+  }
+}
+
+void mode_sigchld_ignored_wait() {
+  expect_system("exit 3", 3);
+  expect_helpers();
+  signal(SIGCHLD, SIG_IGN);
+  expect_wait_echild_after_child("SIGCHLD ignored");
+  struct sigaction no_wait {};
+  no_wait.sa_handler = SIG_DFL;
+  no_wait.sa_flags = SA_NOCLDWAIT;
+  sigaction(SIGCHLD, &no_wait, nullptr);
+  expect_wait_echild_after_child("SA_NOCLDWAIT");
+  signal(SIGCHLD, SIG_DFL);
+  expect_system("exit 4", 4);
+}
+
+volatile sig_atomic_t sigchld_count = 0;
+volatile sig_atomic_t sigchld_pids[64];
+
+void count_sigchld(int, siginfo_t *info, void *) {
+  if (sigchld_count < 64) sigchld_pids[sigchld_count] = info->si_pid;
+  sigchld_count = sigchld_count + 1;
+}
+
+void mode_no_stray_sigchld() {
+  struct sigaction action {};
+  action.sa_sigaction = count_sigchld;
+  action.sa_flags = SA_SIGINFO | SA_RESTART;
+  sigaction(SIGCHLD, &action, nullptr);
+  expect_system("exit 3", 3);
+  std::vector<pid_t> helpers = expect_helpers();
+  int before = sigchld_count;
+  close_range(3, ~0U, 0);
+  usleep(300 * 1000);
+  check(sigchld_count == before, "close_range(3, ~0U, 0): %d SIGCHLD", sigchld_count - before);
+  expect_system("exit 4", 4);  // its own child's SIGCHLD, as natively
+  check(sigchld_count == before + 1, "one system() after it: %d SIGCHLD", sigchld_count - before);
+  std::vector<pid_t> more = expect_helpers();
+  helpers.insert(helpers.end(), more.begin(), more.end());
+  before = sigchld_count;
+  char name[] = "missing";
+  char *argv[] = {name, nullptr};
+  int result = execv("/nonexistent/forkless-e2e", argv);
+  int e = errno;
+  usleep(300 * 1000);
+  check(result == -1 && e == ENOENT && sigchld_count == before, "failed execv: %d errno %d, %d SIGCHLD", result, e,
+        sigchld_count - before);
+  expect_system("exit 5", 5);
+  for (int i = 0; i < sigchld_count && i < 64; ++i)
+    for (pid_t helper : helpers) check(sigchld_pids[i] != helper, "SIGCHLD %d from %d", i, sigchld_pids[i]);
+}
+
+void mode_pid_namespace() {
+  expect_system("exit 3", 3);  // a helper served the program before
+  if (unshare(CLONE_NEWPID) != 0) {
+    printf("SKIP: unshare(CLONE_NEWPID): errno %d (needs CAP_SYS_ADMIN)\n", errno);
+    return;
+  }
+  FILE *first = popen("echo $$", "r");
+  std::string got = first ? e2e::read_all(first) : "NULL";
+  int status = first ? pclose(first) : -1;
+  check(got == "1\n" && exit_code_of(status) == 0, "first popen in the new namespace: [%s] status %d", got.c_str(),
+        status);
+  errno = 0;
+  FILE *second = popen("echo again", "r");
+  int e = errno;
+  check(second == nullptr && e == ENOMEM, "popen once the namespace's init is gone: %p errno %d",
+        static_cast<void *>(second), e);
+  if (second) pclose(second);
+}
+
+int processes_of(uid_t uid) {
+  int count = 0;
+  DIR *dir = opendir("/proc");
+  while (dirent *entry = readdir(dir)) {
+    if (atoi(entry->d_name) <= 0) continue;
+    std::string status = e2e::read_file(std::string("/proc/") + entry->d_name + "/status");
+    size_t at = status.find("\nUid:");
+    if (at != std::string::npos && static_cast<uid_t>(atol(status.c_str() + at + 5)) == uid) ++count;
+  }
+  closedir(dir);
+  return count;
+}
+
+void mode_nproc_limit() {
+  if (getuid() == 0) {
+    printf("SKIP: nproc-limit must run unprivileged (root is not held to RLIMIT_NPROC)\n");
+    return;
+  }
+  rlimit saved{};
+  getrlimit(RLIMIT_NPROC, &saved);
+  rlimit lowered = saved;
+  lowered.rlim_cur = static_cast<rlim_t>(processes_of(getuid()));
+  setrlimit(RLIMIT_NPROC, &lowered);
+  char name[] = "true";
+  char *argv[] = {name, nullptr};
+  pid_t pid = -1;
+  int error = posix_spawn(&pid, "/bin/true", nullptr, nullptr, argv, environ);
+  check(error == EAGAIN, "posix_spawn with RLIMIT_NPROC at the process count (%llu): %d",
+        static_cast<unsigned long long>(lowered.rlim_cur), error);
+  if (error == 0) waitpid(pid, nullptr, 0);
+  setrlimit(RLIMIT_NPROC, &saved);
+  error = posix_spawn(&pid, "/bin/true", nullptr, nullptr, argv, environ);
+  int status = -1;
+  if (error == 0) waitpid(pid, &status, 0);
+  check(error == 0 && exit_code_of(status) == 0, "posix_spawn with the limit restored: %d status %d", error, status);
+}
+
+void timed_system(const char *what, int code, long max_ms) {
+  char command[32];
+  snprintf(command, sizeof command, "exit %d", code);
+  long started = monotonic_ms();
+  int status = system(command);
+  long took = monotonic_ms() - started;
+  check(exit_code_of(status) == code && took <= max_ms, "%s system(\"%s\"): status %d in %ld ms (at most %ld)", what,
+        command, status, took, max_ms);
+}
+
+void mode_greeting() {
+  timed_system("first", 3, 3500);
+  for (int i = 0; i < 3; ++i) timed_system("later", 4, 1500);
+  fflush(stdout);
+  pid_t child = fork();
+  if (child == 0) {
+    timed_system("forked child's", 5, 1500);
+    _exit(g_failures ? 1 : 0);
+  }
+  int status = 0;
+  waitpid(child, &status, 0);
+  check(exit_code_of(status) == 0, "the forked child's calls (exit %d)", status);
+}
+
+void mode_outlive(bool wait_for_kill, bool fork_worker) {
   expect_system("exit 2", 2);
   expect_popen("echo x", "x\n");
   std::vector<pid_t> helpers = expect_helpers();
@@ -585,6 +881,16 @@ void mode_outlive(bool wait_for_kill) {
   for (pid_t pid : helpers) printf("%d,", pid);
   printf("\n");
   fflush(stdout);
+  if (fork_worker) {
+    pid_t worker = _Fork();
+    if (worker == 0) {
+      close(1);  // the runner reads the program's output to its end
+      close(2);
+      sleep(20);
+      _exit(0);
+    }
+    printf("info: worker=%d\n", static_cast<int>(worker));
+  }
   if (wait_for_kill) {
     printf("info: waiting\n");
     fflush(stdout);
@@ -601,8 +907,13 @@ int main(int argc, char **argv) {
   }
   const std::string mode = argv[1];
   g_expect_helper = argc > 2 && std::string(argv[2]) == "--expect-helper";
-  alarm(mode == "outlive-kill" ? 30 : 25);
-  e2e::BusyThreads busy(mode == "daemonize" || mode == "prefork" || mode == "fork-in-handler" ? 0 : 2);
+  alarm(mode == "outlive-kill" || mode == "outlive-fork-worker" ? 30 : 25);
+  // Single-threaded where a thread would change what is checked (the runner
+  // uses FORKLESS_MODE=always, so the helper serves the calls anyway).
+  bool single = mode == "daemonize" || mode == "prefork" || mode == "fork-in-handler" || mode == "exec-check" ||
+                mode == "no-stray-sigchld" || mode == "pid-namespace" || mode == "stopped-exec" ||
+                mode == "exec-while-spawning" || mode == "greeting";
+  e2e::BusyThreads busy(single ? 0 : 2);
   if (mode == "kill-between")
     mode_kill_between();
   else if (mode == "kill-during")
@@ -627,8 +938,28 @@ int main(int argc, char **argv) {
     mode_stopped_helper();
   else if (mode == "fork-during-spawn")
     mode_fork_during_spawn();
-  else if (mode == "outlive" || mode == "outlive-kill")
-    mode_outlive(mode == "outlive-kill");
+  else if (mode == "outlive" || mode == "outlive-kill" || mode == "outlive-fork-worker")
+    mode_outlive(mode != "outlive", mode == "outlive-fork-worker");
+  else if (mode == "stopped-exit")
+    stop_all(expect_helpers());
+  else if (mode == "stopped-big-request")
+    mode_stopped_big_request();
+  else if (mode == "stopped-exec")
+    mode_stopped_exec();
+  else if (mode == "exec-while-spawning")
+    mode_exec_while_spawning();
+  else if (mode == "exec-check")
+    mode_exec_check(argc, argv);
+  else if (mode == "sigchld-ignored-wait")
+    mode_sigchld_ignored_wait();
+  else if (mode == "no-stray-sigchld")
+    mode_no_stray_sigchld();
+  else if (mode == "pid-namespace")
+    mode_pid_namespace();
+  else if (mode == "nproc-limit")
+    mode_nproc_limit();
+  else if (mode == "greeting")
+    mode_greeting();
   else {
     fprintf(stderr, "fault_driver: unknown mode %s\n", mode.c_str());
     return 2;

@@ -377,9 +377,16 @@ def test_pipe_eof(a):
 
 
 def test_hidden_table(a):
+    # A retired helper is killed and reaped at once, stopped or not, so the
+    # table of hidden pids never holds more than the live helpers: 300
+    # replacements of stopped helpers leave no helper for waitpid(-1) to
+    # return. (Were one left unreaped with the table full, no helper would
+    # start: reason=fallback_hidden_table_full.)
     out, log = differential(a, [tool(a, "tooling_hidden_table")], "hidden")
     require_in(out, ["waitpid(-1)=ECHILD"], "hidden table")
-    require_in(log, ["reason=fallback_hidden_table_full"], "hidden table log")
+    replaced = len(re.findall(r"note=helper_replaced", log))
+    if replaced < 250:
+        raise Failure(f"expected about 300 helpers replaced, saw {replaced}: {log[-2000:]}")
 
 
 def test_many_groups(a):
