@@ -6,6 +6,7 @@
 #include "config.h"
 #include "diagnostics.h"
 #include "helper_pool.h"
+#include "spawn_pressure.h"
 #include "real_libc.h"
 #include "thread_state.h"
 
@@ -19,6 +20,7 @@ __attribute__((constructor(101))) void library_loaded() {
   // Resolved now, not at a first use in an emulated fork child (which makes
   // raw calls through it) or in a signal handler.
   real::syscall_address();
+  if (current_settings().mode == spawn_mode::auto_threads) start_pressure_sampling();
   // The program, which starts its helper before main, opens its log file
   // now: it may drop the privileges that open it before its first line.
   if (current_settings().start != helper_start::lazy) open_log_file_at_load();

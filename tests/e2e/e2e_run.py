@@ -162,7 +162,7 @@ def test_differential(r):
     driver, probe = r.tool("e2e_spawn_driver"), r.tool("e2e_probe")
     cwd = os.path.join(r.work, "cwd")
     procs = []
-    for preload in (None, "auto"):
+    for preload in (None, "always"):
         shutil.rmtree(cwd, ignore_errors=True)
         os.makedirs(cwd)
         procs.append(r.run([driver, probe, cwd], preload, extra_env={"FL_E2E_DOOMED": "1"}))

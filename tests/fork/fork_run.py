@@ -414,7 +414,8 @@ def test_probe_signal_group(r):
 
 def test_probe_umask_wait(r):
     code, out, err, log = r.preloaded([r.o.probe, 'umask-wait'],
-                                      {'FORKLESS_FORK_SITES': 'site_umask_wait'}, **BOUNDED)
+                                      {'FORKLESS_FORK_SITES': 'site_umask_wait', 'FORKLESS_MODE': 'always'},
+                                      **BOUNDED)
     native = r.native([r.o.probe, 'umask-wait'], **BOUNDED)
     expect((code, out) == native[:2], 'results differ\n--- native\n%s\n--- preloaded (exit %s)\n%s\n%s'
            % (native[1], code, out, err))

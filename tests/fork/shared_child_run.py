@@ -15,7 +15,7 @@ def main():
         os.unlink(log)
     env = {k: v for k, v in os.environ.items() if k != 'LD_PRELOAD' and not k.startswith('FORKLESS')}
     native = subprocess.run([probe], env=env, capture_output=True, text=True, timeout=60)
-    env.update({'LD_PRELOAD': lib, 'FORKLESS_LOG': '1', 'FORKLESS_LOG_FILE': log,
+    env.update({'LD_PRELOAD': lib, 'FORKLESS_LOG': '1', 'FORKLESS_LOG_FILE': log, 'FORKLESS_MODE': 'always',
                 'FORKLESS_FORK_SITES': 'shared_child_site'})
     preloaded = subprocess.run([probe], env=env, capture_output=True, text=True, timeout=60)
     lines = open(log).read().splitlines() if os.path.exists(log) else []

@@ -2,7 +2,7 @@
 """Runner for the posix_spawn/posix_spawnp tests (issue 3).
 
 Each test runs a program natively and under libforkless.so
-(FORKLESS_MODE=auto; the programs are multithreaded), requires identical
+(FORKLESS_MODE=always: the helper route itself), requires identical
 output and exit status, checks the native output for the lines that show
 the scenario really did something (so a comparison cannot pass vacuously),
 and checks the diagnostics log: api=posix_spawn / api=posix_spawnp lines
@@ -91,7 +91,7 @@ def run_driver(r, prefix=None):
     probe = r.tool("spawn_probe")
     work = os.path.join(r.work, "cwd")
     procs = []
-    for preload in (None, "auto"):
+    for preload in (None, "always"):
         shutil.rmtree(work, ignore_errors=True)
         os.makedirs(work)
         argv = [r.tool("spawn_driver"), probe, work] + ([prefix] if prefix else [])
@@ -209,7 +209,7 @@ def test_errors(r):
 
 def test_stress(r):
     argv = [r.tool("spawn_stress"), "stress", r.tool("spawn_exit_with"), "8", "2000"]
-    procs = [r.run(argv, preload) for preload in (None, "auto")]
+    procs = [r.run(argv, preload) for preload in (None, "always")]
     for proc in procs:
         print(proc.stdout.decode(errors="replace"), end="")
         if proc.returncode != 0:
@@ -224,7 +224,7 @@ def test_stress(r):
 
 def test_fallback(r):
     argv = [r.tool("spawn_stress"), "fallback", r.tool("spawn_exit_with")]
-    procs = [r.run(argv, preload) for preload in (None, "auto")]
+    procs = [r.run(argv, preload) for preload in (None, "always")]
     e2e_run.require_lines(procs[0], present=["copied-object: ret=0 exit=7 ok", "changed-object: ret=0 exit=7 ok",
                                              "recorded-object: ret=0 exit=7 ok", "null-pid: ret=0",
                                              "null-pid child reaped=yes exit=7",
@@ -246,7 +246,7 @@ def test_python_client(r):
         return SKIP
     script = os.path.join(HERE, "clients", "py_spawn_client.py")
     procs = [r.run([python, "-I", script, r.tool("spawn_probe"), r.tool("spawn_exit_with"), r.fresh_dir("cwd")],
-                   preload) for preload in (None, "auto")]
+                   preload) for preload in (None, "always")]
     if procs[0].returncode != 0:
         raise Failure(f"native client failed: {procs[0].stderr.decode()[-2000:]}")
     secs = sections(procs[0])
@@ -284,7 +284,7 @@ def test_java_client(r):
     if compiled.returncode != 0:
         raise Failure(f"javac failed: {compiled.stderr.decode()}")
     procs = []
-    for preload in (None, "auto"):
+    for preload in (None, "always"):
         work = r.fresh_dir("cwd")
         procs.append(r.run([java, "-cp", classes, "SpawnClient", r.tool("spawn_probe"), r.tool("spawn_exit_with"),
                             work], preload))
