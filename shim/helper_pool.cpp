@@ -22,8 +22,11 @@
 //    its own process group, no signal blocked (it resets every disposition
 //    itself). A launch stack whose helper never said hello is left mapped
 //    (64 KiB), since that helper may still be running on it.
-//  - The pool lock is never held while talking to a helper; a helper is lent
-//    to one call at a time.
+//  - The pool lock (shim_lock::helper_pool, fork_safe_lock.h) is never held
+//    while talking to a helper; a helper is lent to one call at a time, and
+//    a call that finds every helper lent waits without the lock.
+//  - acquire_helper and release_helper take that lock with the same call
+//    made again: lock and unlock are scopes of a `locked` (below, `held`).
 #include "helper_pool.h"
 
 #include <atomic>
@@ -44,6 +47,7 @@
 
 #include "config.h"
 #include "diagnostics.h"
+#include "fork_safe_lock.h"
 #include "helper_identity.h"
 #include "helper_launch.h"
 #include "inflight_descriptors.h"
@@ -72,9 +76,7 @@ struct helper_slot {
   helper_identity identity;
 };
 
-pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
-pthread_cond_t pool_available = PTHREAD_COND_INITIALIZER;
-helper_slot slots[kMaxHelpersLimit];
+helper_slot slots[kMaxHelpersLimit];  // under shim_lock::helper_pool, as is what follows
 // The process whose helpers the slots hold: set at load and, in a child
 // made by fork(), by the fork handler. A child made without fork() (vfork,
 // raw clone) keeps its parent's value: it may share the parent's memory, so
@@ -107,21 +109,6 @@ void clear_hidden() {
   for (auto& entry : hidden_pids) entry.store(0);
   hidden_count.store(0);
 }
-
-// Keeps cancellation off for a scope: the pool's lock is held across
-// cancellation points (close, waitpid), and the shim has no exceptions, so
-// nothing would release it in a cancelled thread. (acquire_helper and
-// release_helper are called with cancellation already off: helper_pool.h.)
-class no_cancellation {
- public:
-  no_cancellation() { pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &previous_); }
-  ~no_cancellation() { pthread_setcancelstate(previous_, nullptr); }
-  no_cancellation(const no_cancellation&) = delete;
-  no_cancellation& operator=(const no_cancellation&) = delete;
-
- private:
-  int previous_;
-};
 
 void reset_slot(helper_slot& slot) {
   memset(&slot, 0, sizeof slot);
@@ -165,11 +152,9 @@ void retire_slot(helper_slot& slot) {
   if (pid > 0) try_reap(pid);
 }
 
+// In a forked child (fork's prepare handler held the pool's lock, so the
+// slots are consistent).
 void forget_all_after_fork() {
-  pthread_mutex_t fresh_lock = PTHREAD_MUTEX_INITIALIZER;
-  pthread_cond_t fresh_cond = PTHREAD_COND_INITIALIZER;
-  memcpy(&pool_lock, &fresh_lock, sizeof pool_lock);
-  memcpy(&pool_available, &fresh_cond, sizeof pool_available);
   pool_owner = getpid();
   if (!pool_used.load(std::memory_order_relaxed)) return;
   pool_used.store(false, std::memory_order_relaxed);
@@ -180,8 +165,6 @@ void forget_all_after_fork() {
   }
   clear_hidden();
 }
-
-void at_fork_child() { forget_all_after_fork(); }
 
 int high_descriptor_floor() {
   rlimit limit{};
@@ -291,11 +274,10 @@ void forget_helper_pid(pid_t pid) {
 
 bool acquire_helper(helper_lease* lease, const char** reason) {
   const settings& config = current_settings();
-  pthread_mutex_lock(&pool_lock);
+  locked held(shim_lock::helper_pool);
   if (pool_owner != getpid()) {
     // A child made without fork() (raw clone or vfork): it may share our
     // memory, so the pool is left exactly as it is and the call goes native.
-    pthread_mutex_unlock(&pool_lock);
     *reason = "foreign_process";
     return false;
   }
@@ -339,25 +321,22 @@ bool acquire_helper(helper_lease* lease, const char** reason) {
       slot.busy = true;
       *lease = helper_lease{i, slot.channel, slot.pid, slot.pinned_cpu};
       bool greeted = slot.greeted;
-      pthread_mutex_unlock(&pool_lock);
+      held.unlock();
       if (!greeted && !greet(&slot)) {
         release_helper(lease, true);
-        pthread_mutex_lock(&pool_lock);
+        held.relock();
         ++failed_starts;
-        pthread_mutex_unlock(&pool_lock);
         *reason = "helper_no_hello";
         return false;
       }
       if (!greeted) {
-        pthread_mutex_lock(&pool_lock);
+        held.relock();
         failed_starts = 0;
-        pthread_mutex_unlock(&pool_lock);
       }
       return true;
     }
     if (free_slot >= 0 && failed_starts >= kMaxFailedStarts) {
       *reason = "helper_unusable";
-      pthread_mutex_unlock(&pool_lock);
       return false;
     }
     if (free_slot >= 0) {
@@ -367,16 +346,15 @@ bool acquire_helper(helper_lease* lease, const char** reason) {
       slot.busy = true;
       slot.pid = 0;  // reserved while starting (pid 0: not a live helper yet)
       pool_used.store(true, std::memory_order_relaxed);  // a fork from now on must reset the slot
-      pthread_mutex_unlock(&pool_lock);
+      held.unlock();
       helper_slot started;
       reset_slot(started);
       bool ok = start_helper(&started, reason);
-      pthread_mutex_lock(&pool_lock);
+      held.relock();
       if (!ok) {
         ++failed_starts;
         reset_slot(slot);
-        pthread_cond_broadcast(&pool_available);
-        pthread_mutex_unlock(&pool_lock);
+        held.notify_all();
         return false;
       }
       started.busy = false;
@@ -386,15 +364,14 @@ bool acquire_helper(helper_lease* lease, const char** reason) {
     }
     if (live == 0) {
       *reason = "no_helper";
-      pthread_mutex_unlock(&pool_lock);
       return false;
     }
-    pthread_cond_wait(&pool_available, &pool_lock);
+    held.wait();  // for a helper lent to another call, or being started
   }
 }
 
 void release_helper(helper_lease* lease, bool broken) {
-  pthread_mutex_lock(&pool_lock);
+  locked held(shim_lock::helper_pool);
   if (lease->slot >= 0 && pool_owner == getpid()) {
     helper_slot& slot = slots[lease->slot];
     if (slot.pid == lease->pid) {
@@ -403,8 +380,8 @@ void release_helper(helper_lease* lease, bool broken) {
       if (broken) retire_slot(slot);
     }
   }
-  pthread_cond_broadcast(&pool_available);
-  pthread_mutex_unlock(&pool_lock);
+  held.notify_all();
+  held.unlock();
   *lease = helper_lease{};
 }
 
@@ -414,8 +391,7 @@ void helper_pool_at_load() {
   const settings& config = current_settings();
   if (!config.enabled || config.mode == spawn_mode::native) return;
   pool_owner = getpid();
-  pthread_atfork(nullptr, nullptr, &at_fork_child);
-  inflight_descriptors_at_load();
+  at_fork_child(&forget_all_after_fork);
   bool eager = config.start == helper_start::eager;
   if (config.start == helper_start::default_rule) {
     // Eager in the first process that loads the library; its descendants
@@ -439,27 +415,28 @@ void helper_pool_at_load() {
 
 void helpers_before_exec() {
   if (!any_helper_pids()) return;
-  no_cancellation scope;
-  pthread_mutex_lock(&pool_lock);
-  if (pool_owner != getpid()) {
-    pthread_mutex_unlock(&pool_lock);
-    return;
-  }
   pid_t leaving[kMaxHelpersLimit];
   int count = 0;
+  locked held(shim_lock::helper_pool);
+  if (pool_owner != getpid()) return;
   for (helper_slot& slot : slots) {
     if (slot.pid <= 0 || slot.busy) continue;  // a busy one is another thread's, mid-call
     if (channel_intact(slot)) close(slot.channel);
     leaving[count++] = slot.pid;
     reset_slot(slot);
   }
-  pthread_mutex_unlock(&pool_lock);
+  held.unlock();
+  // Cancellation stays off while they are reaped (helpers_before_exec is
+  // reached from exec, a cancellation point the caller may have on).
+  int previous_cancel;
+  pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &previous_cancel);
   for (int i = 0; i < count; ++i) {
     int status;
     while (real::waitpid(leaving[i], &status, 0) < 0 && errno == EINTR) {
     }
     forget_helper_pid(leaving[i]);
   }
+  pthread_setcancelstate(previous_cancel, nullptr);
 }
 
 }  // namespace forkless
