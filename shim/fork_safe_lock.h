@@ -41,7 +41,7 @@
 namespace forkless {
 
 enum class shim_lock : unsigned {
-  popen_streams,         // popen_call: the records of open popen streams
+  popen_streams,         // popen_streams: the records of open popen streams
   system_dispositions,   // system_call: SIGINT/SIGQUIT ignored while system() runs
   fork_learn,            // fork/fork_learn: watched children and site tallies
   fork_site_cache,       // fork/fork_site_match: verdicts per caller chain

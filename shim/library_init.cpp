@@ -5,6 +5,7 @@
 #include "fork_safe_lock.h"
 #include "helper_pool.h"
 #include "inflight_descriptors.h"
+#include "popen_streams.h"
 #include "thread_state.h"
 
 namespace forkless {
@@ -17,6 +18,7 @@ __attribute__((constructor(101))) void library_loaded() {
   // First: the locks' fork handlers, whose child handler runs the others.
   fork_safe_locks_at_load();
   inflight_descriptors_at_load();
+  popen_streams_at_load();
   // A forked child summarises its own calls, not its parent's.
   if (diagnostics_enabled()) at_fork_child(&reset_summary_counts);
   helper_pool_at_load();

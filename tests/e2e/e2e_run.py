@@ -229,6 +229,9 @@ def run_fault(r, mode, preload):
     # prefork: no helper may exist before the fork, as in a descendant of a
     # program run under forkless-run
     env = {"FORKLESS_HELPER_START": "lazy"} if mode == "prefork" else None
+    # fork-in-lock: fork() takes the fork learn and site cache locks too
+    if mode == "fork-in-lock":
+        env = {"FORKLESS_FORK": "learn"}
     proc = r.run([r.tool("e2e_fault_driver"), mode] + extra, preload, cwd=r.fresh_dir("cwd"), extra_env=env)
     out = proc.stdout.decode(errors="replace")
     if proc.returncode != 0:
@@ -250,6 +253,12 @@ def test_fault(r, mode):
         if not m:
             raise Failure("fault_driver printed no daemon pid")
         r.require_routes("system", "popen", pid=m.group(1))
+    if mode == "popen-routes":
+        # Not vacuous: popen() went through the helper and through libc.
+        lines = r.log_lines()
+        for want in (r"\bapi=popen route=helper\b", r"\bapi=popen route=native reason=fallback_many_descriptors\b"):
+            if not any(re.search(want, l) for l in lines):
+                raise Failure(f"no diagnostics line matching {want!r} in {r.log}")
     if mode == "prefork":
         m = re.search(r"^info: worker_pid=(\d+)$", out, re.M)
         if not m:
