@@ -22,8 +22,9 @@
 //    its own process group, no signal blocked (it resets every disposition
 //    itself). A launch stack whose helper never said hello is left mapped
 //    (64 KiB), since that helper may still be running on it.
-//  - The pool lock is never held while talking to a helper; a helper is lent
-//    to one call at a time.
+//  - The pool lock (shim_lock::helper_pool, fork_safe_lock.h) is never held
+//    while talking to a helper; a helper is lent to one call at a time, and
+//    a call that finds every helper lent waits without the lock.
 //  - Every wait on a helper is bounded (helper_stall.h): a helper that is
 //    stopped before its hello is killed at the first stall check; one that
 //    runs but does not greet within kGreetingDeadlineMs is killed, and the
@@ -61,6 +62,7 @@
 
 #include "config.h"
 #include "diagnostics.h"
+#include "fork_safe_lock.h"
 #include "helper_identity.h"
 #include "helper_launch.h"
 #include "helper_reaping.h"
@@ -95,8 +97,6 @@ struct helper_slot {
   helper_identity identity;
 };
 
-pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
-pthread_cond_t pool_available = PTHREAD_COND_INITIALIZER;
 helper_slot slots[kMaxHelpersLimit];
 // The process whose helpers the slots hold: set at load and, in a child
 // made by fork(), by the fork handler. A child made without fork() (vfork,
@@ -157,10 +157,10 @@ void clear_hidden() {
   hidden_count.store(0);
 }
 
-// Keeps cancellation off for a scope: the pool's lock is held across
-// cancellation points (close, waitpid), and the shim has no exceptions, so
-// nothing would release it in a cancelled thread. (acquire_helper and
-// release_helper are called with cancellation already off: helper_pool.h.)
+// Keeps cancellation off for a scope: the helpers are reaped (waitpid, a
+// cancellation point) after the pool's lock is released, and the shim has
+// no exceptions to unwind. (The lock itself keeps it off while held:
+// fork_safe_lock.h.)
 class no_cancellation {
  public:
   no_cancellation() { pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &previous_); }
@@ -216,10 +216,6 @@ void retire_slot(helper_slot& slot) {
 }
 
 void forget_all_after_fork() {
-  pthread_mutex_t fresh_lock = PTHREAD_MUTEX_INITIALIZER;
-  pthread_cond_t fresh_cond = PTHREAD_COND_INITIALIZER;
-  memcpy(&pool_lock, &fresh_lock, sizeof pool_lock);
-  memcpy(&pool_available, &fresh_cond, sizeof pool_available);
   pool_owner = getpid();
   if (!pool_used.load(std::memory_order_relaxed)) return;
   pool_used.store(false, std::memory_order_relaxed);
@@ -232,8 +228,6 @@ void forget_all_after_fork() {
   }
   clear_hidden();
 }
-
-void at_fork_child() { forget_all_after_fork(); }
 
 
 void locate_helper() {
@@ -371,11 +365,10 @@ namespace {
 
 bool acquire_helper_locked(helper_lease* lease, const char** reason) {
   const settings& config = current_settings();
-  pthread_mutex_lock(&pool_lock);
+  locked held(shim_lock::helper_pool);
   if (pool_owner != getpid()) {
     // A child made without fork() (raw clone or vfork): it may share our
     // memory, so the pool is left exactly as it is and the call goes native.
-    pthread_mutex_unlock(&pool_lock);
     *reason = "foreign_process";
     return false;
   }
@@ -420,37 +413,32 @@ bool acquire_helper_locked(helper_lease* lease, const char** reason) {
       slot.busy = true;
       *lease = helper_lease{i, slot.channel, slot.pid, slot.pinned_cpu};
       bool greeted = slot.greeted;
-      pthread_mutex_unlock(&pool_lock);
+      held.unlock();
       greeting hello = greeted ? greeting::ok : greet(&slot);
       if (hello != greeting::ok) {
         release_helper(lease, true);
-        pthread_mutex_lock(&pool_lock);
+        held.relock();
         ++failed_starts;
         if (hello == greeting::silent) helper_program_silent = true;
-        pthread_mutex_unlock(&pool_lock);
         *reason = hello == greeting::silent ? "helper_silent" : "helper_no_hello";
         return false;
       }
       if (!greeted) {
-        pthread_mutex_lock(&pool_lock);
+        held.relock();
         failed_starts = 0;
-        pthread_mutex_unlock(&pool_lock);
       }
       return true;
     }
     if (free_slot >= 0 && (failed_starts >= kMaxFailedStarts || helper_program_silent)) {
       *reason = "helper_unusable";
-      pthread_mutex_unlock(&pool_lock);
       return false;
     }
     if (free_slot >= 0 && pool_closing) {
       *reason = "pool_closing";
-      pthread_mutex_unlock(&pool_lock);
       return false;
     }
     if (free_slot >= 0 && children_in_other_pid_namespace()) {
       *reason = "pid_namespace_pending";
-      pthread_mutex_unlock(&pool_lock);
       return false;
     }
     if (free_slot >= 0) {
@@ -460,16 +448,15 @@ bool acquire_helper_locked(helper_lease* lease, const char** reason) {
       slot.busy = true;
       slot.pid = 0;  // reserved while starting (pid 0: not a live helper yet)
       pool_used.store(true, std::memory_order_relaxed);  // a fork from now on must reset the slot
-      pthread_mutex_unlock(&pool_lock);
+      held.unlock();
       helper_slot started;
       reset_slot(started);
       bool ok = start_helper(&started, reason);
-      pthread_mutex_lock(&pool_lock);
+      held.relock();
       if (!ok) {
         ++failed_starts;
         reset_slot(slot);
-        pthread_cond_broadcast(&pool_available);
-        pthread_mutex_unlock(&pool_lock);
+        held.notify_all();
         return false;
       }
       if (pool_closing) {
@@ -478,23 +465,21 @@ bool acquire_helper_locked(helper_lease* lease, const char** reason) {
         close_inflight(&started.channel);
         doom_helper(started.pid);
         reset_slot(slot);
-        pthread_cond_broadcast(&pool_available);
-        pthread_mutex_unlock(&pool_lock);
+        held.notify_all();
         *reason = "pool_closing";
         return false;
       }
       started.busy = false;
       slot = started;
       settle_inflight(slot.channel);  // the pool's fork handler closes it from now on
-      pthread_cond_broadcast(&pool_available);
+      held.notify_all();
       continue;  // the next pass lends it (after the identity check)
     }
     if (live == 0) {
       *reason = "no_helper";
-      pthread_mutex_unlock(&pool_lock);
       return false;
     }
-    pthread_cond_wait(&pool_available, &pool_lock);
+    held.wait();  // for a helper lent to another call, or being started
   }
 }
 
@@ -507,7 +492,7 @@ bool acquire_helper(helper_lease* lease, const char** reason) {
 }
 
 void release_helper(helper_lease* lease, bool broken) {
-  pthread_mutex_lock(&pool_lock);
+  locked held(shim_lock::helper_pool);
   if (lease->slot >= 0 && pool_owner == getpid()) {
     helper_slot& slot = slots[lease->slot];
     if (slot.pid == lease->pid && slot.ended) {
@@ -520,8 +505,8 @@ void release_helper(helper_lease* lease, bool broken) {
       if (broken) retire_slot(slot);
     }
   }
-  pthread_cond_broadcast(&pool_available);
-  pthread_mutex_unlock(&pool_lock);
+  held.notify_all();
+  held.unlock();
   *lease = helper_lease{};
   end_doomed_helpers();
 }
@@ -532,8 +517,7 @@ void helper_pool_at_load() {
   const settings& config = current_settings();
   if (!config.enabled || config.mode == spawn_mode::native) return;
   pool_owner = getpid();
-  pthread_atfork(nullptr, nullptr, &at_fork_child);
-  inflight_descriptors_at_load();
+  at_fork_child(&forget_all_after_fork);
   bool eager = config.start == helper_start::eager;
   if (config.start == helper_start::default_rule) {
     // Eager in the first process that loads the library; its descendants
@@ -561,24 +545,23 @@ namespace {
 // exec (cleared again if it fails) or for good at a normal exit.
 void end_all_helpers() {
   if (!pool_used.load(std::memory_order_relaxed) && !any_helper_pids()) return;
-  no_cancellation scope;
-  pthread_mutex_lock(&pool_lock);
-  if (pool_owner != getpid()) {
-    pthread_mutex_unlock(&pool_lock);
-    return;
-  }
+  no_cancellation scope;  // the helpers are reaped after the lock is released
+  locked held(shim_lock::helper_pool);
+  if (pool_owner != getpid()) return;
   pool_closing = true;
   // A helper another thread is starting is in no list yet: wait for it to
   // reach its slot (or be ended by its starter, which sees pool_closing).
-  timespec until{};
-  clock_gettime(CLOCK_REALTIME, &until);
-  until.tv_sec += (until.tv_nsec + kStartWaitNs) / 1000000000L;
-  until.tv_nsec = (until.tv_nsec + kStartWaitNs) % 1000000000L;
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  long deadline = now.tv_sec * 1000000000L + now.tv_nsec + kStartWaitNs;
   for (;;) {
     bool starting = false;
     for (const helper_slot& slot : slots)
       if (slot.busy && slot.pid == 0) starting = true;
-    if (!starting || pthread_cond_timedwait(&pool_available, &pool_lock, &until) == ETIMEDOUT) break;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long left = deadline - (now.tv_sec * 1000000000L + now.tv_nsec);
+    if (!starting || left <= 0) break;
+    held.wait_for_ns(left);
   }
   pid_t leaving[kHiddenCapacity];
   int count = 0;
@@ -600,7 +583,7 @@ void end_all_helpers() {
     for (int i = 0; i < count; ++i) listed = listed || leaving[i] == pid;
     if (pid > 0 && !listed && count < kHiddenCapacity) leaving[count++] = pid;
   }
-  pthread_mutex_unlock(&pool_lock);
+  held.unlock();
   end_helpers(leaving, count);
   end_doomed_helpers();
 }
@@ -611,10 +594,8 @@ void helpers_before_exec() { end_all_helpers(); }
 
 void helpers_after_failed_exec() {
   if (!pool_used.load(std::memory_order_relaxed)) return;
-  no_cancellation scope;
-  pthread_mutex_lock(&pool_lock);
+  locked held(shim_lock::helper_pool);
   if (pool_owner == getpid()) pool_closing = false;
-  pthread_mutex_unlock(&pool_lock);
 }
 
 void helpers_at_exit() { end_all_helpers(); }

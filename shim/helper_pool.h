@@ -17,10 +17,13 @@ struct helper_lease {
 // Lends a helper that serves the calling thread exactly (same credentials,
 // namespaces, root, ...), starting one when needed and allowed. False with a
 // reason for diagnostics when there is none (the caller then goes native).
-// acquire_helper and release_helper hold the pool's lock across cancellation
-// points: call them, and everything between, with cancellation off (as
-// helper_spawn's spawn_via_helper does), or a cancelled thread keeps the lock
-// or the lease for good.
+// acquire_helper holds a slot reserved across cancellation points (a
+// helper's start, its hello): call it, release_helper and everything
+// between with cancellation off (as helper_spawn's spawn_via_helper does),
+// or a cancelled thread keeps the slot or the lease for good. (The pool's
+// lock itself turns cancellation off while held: fork_safe_lock.h.) A call
+// that finds every helper lent waits for one without the lock, with its
+// signal mask as it was.
 bool acquire_helper(helper_lease* lease, const char** reason);
 
 // Returns the helper; `broken` retires it (its channel failed, it died, or it
@@ -39,9 +42,9 @@ void forget_helper_pid(pid_t pid);
 // program's own numbers stay free.
 int high_descriptor_floor();
 
-// Library set-up, from the constructor: register the fork handlers (the
-// pool's and the in-flight descriptors'), and locate the helper program and
-// start the first helper when the start rule says eager.
+// Library set-up, from the constructor (after fork_safe_locks_at_load):
+// register the pool's reset in a forked child, and locate the helper program
+// and start the first helper when the start rule says eager.
 void helper_pool_at_load();
 
 // Called by the exec interposers before the program replaces itself: every

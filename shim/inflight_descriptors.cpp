@@ -1,11 +1,11 @@
 #include "inflight_descriptors.h"
 
 #include <cerrno>
-#include <csignal>
 #include <fcntl.h>
-#include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include "fork_safe_lock.h"
 
 namespace forkless {
 namespace {
@@ -17,35 +17,7 @@ namespace {
 // unregistered.
 constexpr int kSlots = 1024;
 
-pthread_mutex_t fork_lock = PTHREAD_MUTEX_INITIALIZER;
 int registered[kSlots];  // descriptor + 1; 0 is a free slot (valid zeroed)
-sigset_t mask_before_fork;  // the forking thread's, while it holds the lock
-
-// Holds the fork lock with every signal blocked and cancellation off, for
-// the scope: a handler that forks cannot run while the lock is held, and a
-// cancellation (close and open are cancellation points; the library has no
-// exceptions, so no destructor would run) cannot leave it held.
-class fork_fence {
- public:
-  fork_fence() {
-    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &previous_cancel_);
-    sigset_t all;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &previous_mask_);
-    pthread_mutex_lock(&fork_lock);
-  }
-  ~fork_fence() {
-    pthread_mutex_unlock(&fork_lock);
-    pthread_sigmask(SIG_SETMASK, &previous_mask_, nullptr);
-    pthread_setcancelstate(previous_cancel_, nullptr);
-  }
-  fork_fence(const fork_fence&) = delete;
-  fork_fence& operator=(const fork_fence&) = delete;
-
- private:
-  sigset_t previous_mask_;
-  int previous_cancel_;
-};
 
 void remove(int fd) {
   for (int& slot : registered) {
@@ -57,7 +29,7 @@ void remove(int fd) {
 }
 
 // Registers all of fds, or none: with the table full, closes them all and
-// fails with EMFILE. Called with the fork lock held.
+// fails with EMFILE. Called with the table's lock held.
 bool register_or_close(const int* fds, int count) {
   int added = 0;
   for (int& slot : registered) {
@@ -73,43 +45,27 @@ bool register_or_close(const int* fds, int count) {
   return false;
 }
 
-// The prepare handler blocks signals too: glibc runs the handlers with the
-// program's mask, and a handler that forked between prepare and parent
-// would wait for the lock its own thread holds.
-void before_fork() {
-  sigset_t all, previous;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &previous);
-  pthread_mutex_lock(&fork_lock);
-  mask_before_fork = previous;
-}
-void after_fork_in_parent() {
-  sigset_t previous = mask_before_fork;
-  pthread_mutex_unlock(&fork_lock);
-  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
-}
-void after_fork_in_child() {
+// In a forked child (the table is consistent: fork's prepare handler held
+// its lock), every registered descriptor is the parent's moment's: closed.
+void close_registered_in_child() {
   for (int& slot : registered) {
     if (slot != 0) close(slot - 1);
     slot = 0;
   }
-  pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
-  fork_lock = fresh;
-  pthread_sigmask(SIG_SETMASK, &mask_before_fork, nullptr);
 }
 
 }  // namespace
 
-void inflight_descriptors_at_load() { pthread_atfork(&before_fork, &after_fork_in_parent, &after_fork_in_child); }
+void inflight_descriptors_at_load() { at_fork_child(&close_registered_in_child); }
 
 int open_inflight_pipe(int fds[2]) {
-  fork_fence fence;
+  locked fence(shim_lock::inflight_descriptors);
   if (pipe2(fds, O_CLOEXEC) != 0) return -1;
   return register_or_close(fds, 2) ? 0 : -1;
 }
 
 int open_inflight_file(const char* path, int flags, unsigned mode) {
-  fork_fence fence;
+  locked fence(shim_lock::inflight_descriptors);
   int fd = open(path, flags | O_CLOEXEC, static_cast<mode_t>(mode));
   return fd >= 0 && register_or_close(&fd, 1) ? fd : -1;
 }
@@ -131,7 +87,7 @@ ssize_t read_inflight_file(const char* path, char* buffer, size_t capacity) {
 }
 
 int open_inflight_channel(int floor, int* shim_end, int* helper_end) {
-  fork_fence fence;
+  locked fence(shim_lock::inflight_descriptors);
   int pair[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) return -1;
   *shim_end = fcntl(pair[0], F_DUPFD_CLOEXEC, floor);
@@ -152,13 +108,13 @@ int open_inflight_channel(int floor, int* shim_end, int* helper_end) {
 }
 
 void settle_inflight(int fd) {
-  fork_fence fence;
+  locked fence(shim_lock::inflight_descriptors);
   remove(fd);
 }
 
 void close_inflight(int* fd) {
   if (*fd < 0) return;
-  fork_fence fence;
+  locked fence(shim_lock::inflight_descriptors);
   remove(*fd);
   close(*fd);
   *fd = -1;

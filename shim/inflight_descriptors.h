@@ -14,7 +14,7 @@
 // and unregistering and closing, happen under a lock the fork's prepare
 // handler also takes, with signals blocked (a handler that forks cannot run
 // while the lock is held) and cancellation off, so a fork never sees a
-// descriptor half-way. When the table is full, opening fails (EMFILE) and
+// descriptor half-way (fork_safe_lock.h). When the table is full, opening fails (EMFILE) and
 // the call goes native.
 #pragma once
 
@@ -22,7 +22,7 @@
 
 namespace forkless {
 
-// Registers the fork handlers; call once at load, before any exchange.
+// Registers the fork child's clean-up; call once at load, before any exchange.
 void inflight_descriptors_at_load();
 
 // pipe2(O_CLOEXEC), registered. Returns 0 or -1 with errno.

@@ -62,7 +62,7 @@ FILE* popen(const char* command, const char* mode) {
   long started = monotonic_us();
   route_decision route = route_for_call(api_kind::popen);
   if (route.route != route_kind::helper) {
-    FILE* stream = real::popen(command, mode);
+    FILE* stream = popen_natively(command, mode);
     scope.keep_errno();
     log_spawn_call(api_kind::popen, route, call_report{false, route.reason, -1}, started, "sh", -1);
     return stream;
@@ -87,9 +87,9 @@ int pclose(FILE* stream) {
 }
 
 int fclose(FILE* stream) {
-  // glibc's pclose is its fclose: closing one of our popen streams with
-  // fclose also waits for its child and returns the status.
-  if (have_our_streams()) {
+  // glibc's pclose is its fclose: closing a popen stream with fclose also
+  // waits for its child and returns the status.
+  if (have_popen_streams()) {
     shim_scope scope;
     int result;
     if (!scope.pass_through() && close_our_stream(stream, &result)) {

@@ -1,13 +1,16 @@
-// Load and unload of libforkless.so: settings, the helper
-// pool (and the eager helper), and at exit the helpers' end and the
+// Load and unload of libforkless.so: settings, the fork handlers, the
+// helper pool (and the eager helper), and at exit the helpers' end and the
 // diagnostics summary.
 #include <pthread.h>
 
 #include "config.h"
 #include "diagnostics.h"
+#include "fork_safe_lock.h"
 #include "helper_pool.h"
-#include "spawn_pressure.h"
+#include "inflight_descriptors.h"
+#include "popen_streams.h"
 #include "real_libc.h"
+#include "spawn_pressure.h"
 #include "thread_state.h"
 
 namespace forkless {
@@ -17,6 +20,10 @@ __attribute__((constructor(101))) void library_loaded() {
   shim_scope scope;
   load_settings_from_environment();
   if (!current_settings().enabled) return;
+  // First: the locks' fork handlers, whose child handler runs the others.
+  fork_safe_locks_at_load();
+  inflight_descriptors_at_load();
+  popen_streams_at_load();
   // Resolved now, not at a first use in an emulated fork child (which makes
   // raw calls through it) or in a signal handler.
   real::syscall_address();
@@ -25,7 +32,7 @@ __attribute__((constructor(101))) void library_loaded() {
   // now: it may drop the privileges that open it before its first line.
   if (current_settings().start != helper_start::lazy) open_log_file_at_load();
   // A forked child summarises its own calls, not its parent's.
-  if (diagnostics_enabled()) pthread_atfork(nullptr, nullptr, &reset_summary_counts);
+  if (diagnostics_enabled()) at_fork_child(&reset_summary_counts);
   helper_pool_at_load();
 }
 

@@ -1,11 +1,12 @@
-// popen()/pclose() through the helper, with glibc 2.36's semantics: modes
-// "r"/"w" with optional "e", anything else EINVAL; a pipe made close-on-exec
-// and the child's end moved off its standard number first when needed; the
-// child closes the streams of earlier popen() calls still open (POSIX), with
-// the list locked across the spawn; the parent's end loses close-on-exec
-// unless "e"; a failed spawn gives NULL with ENOMEM. pclose (and fclose, which
-// glibc's pclose is) of one of our streams closes it and waits for the child,
-// retrying on EINTR; any other stream goes to libc.
+// popen()/pclose() with glibc 2.36's semantics: modes "r"/"w" with optional
+// "e", anything else EINVAL; a pipe made close-on-exec and the child's end
+// moved off its standard number first when needed; the child closes the
+// streams of earlier popen() calls still open (POSIX), whichever route made
+// them (popen_streams.h); the parent's end loses close-on-exec unless "e"; a
+// failed spawn gives NULL with ENOMEM. pclose (and fclose, which glibc's
+// pclose is) of a stream the library made closes it and waits for the
+// child, retrying on EINTR; a stream libc's popen made goes to libc's
+// pclose; any other stream to libc.
 #pragma once
 
 #include <cstdio>
@@ -15,11 +16,17 @@ namespace forkless {
 struct call_report;
 
 // Called once the route is the helper. When the helper cannot serve it the
-// call is made by libc's popen (report->via_helper false).
+// call is made natively (report->via_helper false).
 FILE* popen_via_helper(const char* command, const char* mode, call_report* report);
 
-// True if stream is ours; then *result is pclose's result.
+// Called when the route is native: libc's popen, unless a stream the
+// library made is open, which libc's popen child would not close; the child
+// is then made with posix_spawn, glibc's way, closing it.
+FILE* popen_natively(const char* command, const char* mode);
+
+// True if stream is a recorded popen stream; then *result is pclose's result.
 bool close_our_stream(FILE* stream, int* result);
-bool have_our_streams();
+// Whether any popen stream is recorded (lock-free: fclose's fast path).
+bool have_popen_streams();
 
 }  // namespace forkless

@@ -1,10 +1,8 @@
 // Hazards, and how each is handled:
-//  - Objects are built by any thread: one mutex guards the table. It is held
-//    only for a lookup and a copy, never across a libc call that could
-//    re-enter the shim.
-//  - A fork() while another thread holds the mutex would leave it locked in
-//    the child forever: pthread_atfork takes it around a native fork. (An
-//    emulated fork runs no atfork handlers, but its child passes every call
+//  - Objects are built by any thread: one lock guards the table
+//    (shim_lock::spawn_file_actions, safe across a fork: fork_safe_lock.h).
+//    It is held only for a lookup and a copy, never across a libc call that
+//    could re-enter the shim. (An emulated fork's child passes every call
 //    straight to libc and never touches this table.)
 //  - A record can go stale without the shim knowing (object copied, changed
 //    behind our back, memory reused without destroy): the snapshot is only
@@ -14,7 +12,8 @@
 
 #include <cstdlib>
 #include <cstring>
-#include <pthread.h>
+
+#include "fork_safe_lock.h"
 
 namespace forkless {
 namespace {
@@ -33,12 +32,6 @@ struct record {
 constexpr size_t kBuckets = 256;
 record* buckets[kBuckets];
 uint32_t object_count;
-pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
-pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
-
-void lock_for_fork() { pthread_mutex_lock(&table_lock); }
-void unlock_after_fork() { pthread_mutex_unlock(&table_lock); }
-void register_atfork() { pthread_atfork(&lock_for_fork, &unlock_after_fork, &unlock_after_fork); }
 
 size_t bucket_of(const void* key) {
   auto value = reinterpret_cast<uintptr_t>(key);
@@ -67,19 +60,10 @@ void remember_libc_state(record* entry, const posix_spawn_file_actions_t* object
   entry->libc_actions = object->__actions;
 }
 
-class table_guard {
- public:
-  table_guard() {
-    pthread_once(&atfork_once, &register_atfork);
-    pthread_mutex_lock(&table_lock);
-  }
-  ~table_guard() { pthread_mutex_unlock(&table_lock); }
-};
-
 }  // namespace
 
 void note_file_actions_init(const posix_spawn_file_actions_t* object) {
-  table_guard guard;
+  locked guard(shim_lock::spawn_file_actions);
   record** link = find_link(object);
   record* entry = *link;
   if (!entry) {
@@ -95,7 +79,7 @@ void note_file_actions_init(const posix_spawn_file_actions_t* object) {
 }
 
 void note_file_actions_destroy(const posix_spawn_file_actions_t* object) {
-  table_guard guard;
+  locked guard(shim_lock::spawn_file_actions);
   record** link = find_link(object);
   record* entry = *link;
   if (!entry) return;
@@ -106,7 +90,7 @@ void note_file_actions_destroy(const posix_spawn_file_actions_t* object) {
 }
 
 void note_file_action(const posix_spawn_file_actions_t* object, const wire::file_action& action) {
-  table_guard guard;
+  locked guard(shim_lock::spawn_file_actions);
   record* entry = *find_link(object);
   if (!entry || !entry->usable) return;
   // libc must have grown by exactly this one action since what we recorded.
@@ -139,7 +123,7 @@ void note_file_action(const posix_spawn_file_actions_t* object, const wire::file
 file_action_snapshot::~file_action_snapshot() { free(actions_); }
 
 bool file_action_snapshot::take(const posix_spawn_file_actions_t* object) {
-  table_guard guard;
+  locked guard(shim_lock::spawn_file_actions);
   const record* entry = *find_link(object);
   if (!entry || !entry->usable || entry->libc_used != object->__used ||
       entry->libc_actions != object->__actions || static_cast<int>(entry->count) != object->__used)
@@ -170,7 +154,7 @@ bool file_action_snapshot::take(const posix_spawn_file_actions_t* object) {
 }
 
 uint32_t recorded_file_action_objects() {
-  table_guard guard;
+  locked guard(shim_lock::spawn_file_actions);
   return object_count;
 }
 

@@ -3,13 +3,13 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
-#include <pthread.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "cancellable_wait.h"
 #include "context_capture.h"
+#include "fork_safe_lock.h"
 #include "helper_spawn.h"
 #include "real_libc.h"
 
@@ -18,29 +18,26 @@ extern char** environ;
 namespace forkless {
 namespace {
 
-pthread_mutex_t dispositions_lock = PTHREAD_MUTEX_INITIALIZER;
-int system_users = 0;
+int system_users = 0;  // under shim_lock::system_dispositions
 struct sigaction saved_intr, saved_quit;
 
 void ignore_interrupts() {
   struct sigaction ignore {};
   ignore.sa_handler = SIG_IGN;
   sigemptyset(&ignore.sa_mask);
-  pthread_mutex_lock(&dispositions_lock);
+  locked held(shim_lock::system_dispositions);
   if (system_users++ == 0) {
     sigaction(SIGINT, &ignore, &saved_intr);
     sigaction(SIGQUIT, &ignore, &saved_quit);
   }
-  pthread_mutex_unlock(&dispositions_lock);
 }
 
 void restore_interrupts() {
-  pthread_mutex_lock(&dispositions_lock);
+  locked held(shim_lock::system_dispositions);
   if (--system_users == 0) {
     sigaction(SIGINT, &saved_intr, nullptr);
     sigaction(SIGQUIT, &saved_quit, nullptr);
   }
-  pthread_mutex_unlock(&dispositions_lock);
 }
 
 void on_cancel(void* argument) {

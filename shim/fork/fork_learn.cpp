@@ -12,7 +12,6 @@
 //   "no exec".
 #include "fork_learn.h"
 
-#include <pthread.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -23,6 +22,7 @@
 
 #include "../config.h"
 #include "../diagnostics.h"
+#include "../fork_safe_lock.h"
 #include "fork_site_match.h"
 
 namespace forkless {
@@ -57,7 +57,7 @@ struct site_tally {
   long slowest_us;
 };
 
-pthread_mutex_t learn_lock = PTHREAD_MUTEX_INITIALIZER;
+// All under shim_lock::fork_learn.
 report_slot* reports = nullptr;  // kSlots entries, MAP_SHARED
 watched_child watched[kSlots];
 int next_slot = 0;
@@ -133,14 +133,11 @@ void child_report(unsigned kind) {
 }  // namespace
 
 int learn_before_fork(const char* site, bool site_denied) {
-  pthread_mutex_lock(&learn_lock);
+  locked held(shim_lock::fork_learn);
   if (reports == nullptr) {
     void* page = mmap(nullptr, sizeof(report_slot) * kSlots, PROT_READ | PROT_WRITE,
                       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (page == MAP_FAILED) {
-      pthread_mutex_unlock(&learn_lock);
-      return -1;
-    }
+    if (page == MAP_FAILED) return -1;
     reports = static_cast<report_slot*>(page);
     owner_pid = raw_getpid();
   }
@@ -159,21 +156,19 @@ int learn_before_fork(const char* site, bool site_denied) {
   child.site = site_index(site != nullptr && site[0] != '\0' ? site : "?", site_denied);
   reports[slot].event.store(0, std::memory_order_release);
   reports[slot].event_us.store(0, std::memory_order_relaxed);
-  pthread_mutex_unlock(&learn_lock);
   return slot;
 }
 
 void learn_after_fork(int slot, pid_t pid) {
   if (slot < 0) return;
   if (pid == 0) {
-    // Child: the lock may have been held by another thread at the fork; the
-    // child touches only its plain globals.
+    // Child: it touches only its plain globals (the table is the parent's).
     child_slot = &reports[slot];
     child_pid = raw_getpid();
     child_forked_us = monotonic_us();
     return;
   }
-  pthread_mutex_lock(&learn_lock);
+  locked held(shim_lock::fork_learn);
   watched_child& child = watched[slot];
   if (pid > 0) {
     child.pid = pid;
@@ -181,7 +176,6 @@ void learn_after_fork(int slot, pid_t pid) {
     child.active = true;
     if (child.site >= 0) ++sites[child.site].forks;
   }
-  pthread_mutex_unlock(&learn_lock);
 }
 
 void learn_child_exec_attempt() { child_report(event_exec); }
@@ -196,11 +190,10 @@ void learn_child_exit_called() { child_report(event_exit); }
 void learn_child_forked() { child_report(event_fork); }
 
 void fork_learn_summary() {
-  pthread_mutex_lock(&learn_lock);
-  if (reports == nullptr || owner_pid != raw_getpid() || site_count == 0) {
-    pthread_mutex_unlock(&learn_lock);
-    return;
-  }
+  // Held while the lines are written: the log file is opened under
+  // shim_lock::inflight_descriptors, which comes later in the lock order.
+  locked held(shim_lock::fork_learn);
+  if (reports == nullptr || owner_pid != raw_getpid() || site_count == 0) return;
   collect(monotonic_us(), true);
   char qualified[1024];
   size_t used = 0;
@@ -227,7 +220,6 @@ void fork_learn_summary() {
   char line[1100];
   snprintf(line, sizeof line, "fork-learn FORKLESS_FORK_SITES=%s", qualified);
   log_note(line);
-  pthread_mutex_unlock(&learn_lock);
 }
 
 }  // namespace forkless

@@ -10,10 +10,9 @@
 //   still is the return address into the listed function's caller.
 #include "fork_site_match.h"
 
-#include <pthread.h>
-
 #include <cstring>
 
+#include "../fork_safe_lock.h"
 #include "../unwinder.h"
 
 namespace forkless {
@@ -35,7 +34,7 @@ struct cache_entry {
   char site[kSiteNameMax];
 };
 
-pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+// Both under shim_lock::fork_site_cache.
 cache_entry cache[kCacheEntries];
 int cache_next_victim = 0;
 
@@ -132,10 +131,12 @@ bool match_fork_site(void* return_address, uintptr_t entry_sp, const char* extra
   if (frames == 0) return false;
 
   cache_entry decided;
-  pthread_mutex_lock(&cache_lock);
-  cache_entry* hit = find(chain, frames);
-  if (hit != nullptr) decided = *hit;
-  pthread_mutex_unlock(&cache_lock);
+  cache_entry* hit;
+  {
+    locked held(shim_lock::fork_site_cache);
+    hit = find(chain, frames);
+    if (hit != nullptr) decided = *hit;
+  }
 
   if (hit == nullptr) {
     // Named outside the lock: naming reads ELF files and may take a while.
@@ -158,14 +159,13 @@ bool match_fork_site(void* return_address, uintptr_t entry_sp, const char* extra
 
   if (hit == nullptr || offset != decided.frame_top_offset) {
     decided.frame_top_offset = offset;
-    pthread_mutex_lock(&cache_lock);
+    locked held(shim_lock::fork_site_cache);
     cache_entry* slot = find(chain, frames);
     if (slot == nullptr) {
       slot = &cache[cache_next_victim];
       cache_next_victim = (cache_next_victim + 1) % kCacheEntries;
     }
     *slot = decided;
-    pthread_mutex_unlock(&cache_lock);
   }
 
   out->verdict = decided.verdict;

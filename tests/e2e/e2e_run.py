@@ -238,6 +238,9 @@ def run_fault(r, mode, preload):
     prefix = []
     if mode == "nproc-limit":
         prefix = ["setpriv", f"--reuid={NPROC_USER}", f"--regid={NPROC_USER}", "--clear-groups", "--"]
+    # fork-in-lock: fork() takes the fork learn and site cache locks too
+    if mode == "fork-in-lock":
+        env = dict(env or {}, FORKLESS_FORK="learn")
     proc = r.run([r.tool("e2e_fault_driver"), mode] + extra, preload, cwd=r.fresh_dir("cwd"), extra_env=env,
                  prefix=prefix)
     out = proc.stdout.decode(errors="replace")
@@ -268,6 +271,12 @@ def test_fault(r, mode):
         if not m:
             raise Failure("fault_driver printed no daemon pid")
         r.require_routes("system", "popen", pid=m.group(1))
+    if mode == "popen-routes":
+        # Not vacuous: popen() went through the helper and through libc.
+        lines = r.log_lines()
+        for want in (r"\bapi=popen route=helper\b", r"\bapi=popen route=native reason=fallback_many_descriptors\b"):
+            if not any(re.search(want, l) for l in lines):
+                raise Failure(f"no diagnostics line matching {want!r} in {r.log}")
     if mode == "prefork":
         m = re.search(r"^info: worker_pid=(\d+)$", out, re.M)
         if not m:

@@ -39,6 +39,25 @@
 //                 descriptor the program did not have open (the status
 //                 pipe, cwd or channel of an exchange, a file under /proc
 //                 the library was reading)
+//   fork-during-popen  one popen stream stays open while a thread calls
+//                 popen()/pclose() in a loop; the main thread fork()s workers
+//                 meanwhile, each of which calls fclose() (and, under the
+//                 library, popen()): none may hang (a lock of the library's
+//                 copied held into the child would hang it)
+//   popen-routes  a popen() stream made by one route, then another made by
+//                 the other route (more than 256 descriptors open sends a
+//                 call to libc): pclose() of the first must not wait for the
+//                 second command (POSIX: a popen child closes the streams of
+//                 earlier popen calls, whichever route made them)
+//   fork-in-lock  for each lock of the library (and popen's turn): another
+//                 thread is made to take it while this one is inside fork()
+//                 (from the program's atfork prepare handler, after the
+//                 library's own steps before the fork), and pauses inside
+//                 the critical section (forkless_test_lock_held, below); the
+//                 child then takes the same lock: it must not hang. Under
+//                 the library each lock must have been held when the fork
+//                 went ahead (the runner sets FORKLESS_FORK=learn, so that
+//                 fork() takes the fork learn and site cache locks)
 //   outlive       spawn once, print "info: helpers=PID,..." and exit
 //                 (the runner checks those helpers are gone within 2 s)
 //   outlive-kill  the same, then wait to be SIGKILLed by the runner
@@ -84,6 +103,7 @@
 #include <map>
 #include <vector>
 #include <string>
+#include <spawn.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -95,6 +115,26 @@
 #include <unistd.h>
 
 #include "e2e_util.h"
+
+namespace {
+
+// fork-in-lock: the lock to pause in (one shot), and how far the scenario got.
+std::atomic<const char *> g_pause_target{nullptr};
+std::atomic<bool> g_pause_held{false}, g_pause_forked{false};
+
+}  // namespace
+
+// Called by libforkless.so with a lock's name each time it has taken one
+// (fork_safe_lock.h); exported from this executable (tests/e2e/CMakeLists.txt).
+// Runs with the lock held and every signal blocked: atomics and sleeps only.
+extern "C" void forkless_test_lock_held(const char *name) {
+  const char *want = g_pause_target.load();
+  if (!want || strcmp(want, name) != 0 || !g_pause_target.compare_exchange_strong(want, nullptr)) return;
+  g_pause_held.store(true);
+  // Until the fork is made, or long enough for a fork that waits for this
+  // lock (the library's prepare handler) to be waiting: then give way.
+  for (int i = 0; i < 300 && !g_pause_forked.load(); ++i) usleep(1000);
+}
 
 namespace {
 
@@ -873,6 +913,241 @@ void mode_greeting() {
   check(exit_code_of(status) == 0, "the forked child's calls (exit %d)", status);
 }
 
+// Waits up to `seconds` for pid; kills it if it is still running then.
+// Returns the exit status, or -1 when it had to be killed.
+int wait_or_kill(pid_t pid, double seconds) {
+  auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  int status = 0;
+  while (std::chrono::steady_clock::now() < until) {
+    if (waitpid(pid, &status, WNOHANG) == pid) return status;
+    usleep(2000);
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, &status, 0);
+  return -1;
+}
+
+// The forked worker of fork-during-popen: fclose() of any stream, as the
+// issue's program did. Under the library it also calls popen(), whose turn
+// another thread held at the fork. Not natively: glibc 2.36 does not reset
+// its own popen lock in a forked child, so there that popen() may hang.
+[[noreturn]] void popen_worker() {
+  FILE *file = fopen("/dev/null", "r");
+  bool ok = file && fclose(file) == 0;
+  if (g_expect_helper) {
+    FILE *stream = popen("exit 4", "r");
+    ok = ok && stream && exit_code_of(pclose(stream)) == 4;
+  }
+  _exit(ok ? 0 : 1);
+}
+
+void mode_fork_during_popen() {
+  expect_system("exit 3", 3);
+  FILE *kept = popen("cat > /dev/null", "w");  // one stream the library made, open throughout
+  check(kept != nullptr, "a popen stream kept open");
+  std::atomic<bool> stop{false};
+  std::atomic<int> popens{0};
+  std::thread caller([&] {
+    while (!stop.load()) {
+      FILE *stream = popen("exit 0", "r");
+      if (stream) pclose(stream);
+      popens.fetch_add(1);
+    }
+  });
+  while (popens.load() == 0) usleep(1000);
+  // A hung worker costs its whole timeout: stop after a few.
+  constexpr int kWorkers = 60, kEnoughHangs = 3;
+  constexpr double kWorkerSeconds = 5;
+  int forked = 0, hung = 0, wrong = 0;
+  for (int i = 0; i < kWorkers && hung < kEnoughHangs; ++i) {
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) popen_worker();
+    if (pid < 0) continue;
+    ++forked;
+    int status = wait_or_kill(pid, kWorkerSeconds);
+    if (status == -1)
+      ++hung;
+    else if (exit_code_of(status) != 0)
+      ++wrong;
+    usleep(5000);
+  }
+  stop.store(true);
+  caller.join();
+  if (kept) pclose(kept);
+  check(forked > 0 && hung == 0 && wrong == 0,
+        "%d workers forked during %d popen() calls: %d hung, %d failed fclose()/popen()", forked, popens.load(),
+        hung, wrong);
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// More than 256 descriptors open for its lifetime: a call made meanwhile
+// goes to libc (the helper route passes every descriptor, and gives up
+// above that many).
+struct DescriptorCrowd {
+  std::vector<int> fds;
+  explicit DescriptorCrowd(int count) {
+    for (int i = 0; i < count; ++i) fds.push_back(open("/dev/null", O_RDONLY | O_CLOEXEC));
+  }
+  ~DescriptorCrowd() {
+    for (int fd : fds) close(fd);
+  }
+};
+
+// first, made by one route, must not be held open by second's child.
+void expect_first_closes_at_once(const char *order, FILE *first, FILE *second) {
+  check(first && second, "%s: both popen() calls gave a stream", order);
+  if (!first || !second) return;
+  auto start = std::chrono::steady_clock::now();
+  int status = pclose(first);
+  double took = seconds_since(start);
+  check(exit_code_of(status) == 0 && took < 1.0, "%s: pclose of the first stream status %d after %.2f s", order,
+        status, took);
+  pclose(second);
+}
+
+void mode_popen_routes() {
+  expect_system("exit 3", 3);
+  constexpr int kCrowd = 300;  // above the helper route's 256-descriptor limit
+  // "sleep 2": the first stream's pclose would take that long if the second
+  // command's child held the first stream's pipe end.
+  FILE *first = popen("cat > /dev/null", "w");
+  FILE *second;
+  {
+    DescriptorCrowd crowd(kCrowd);
+    second = popen("sleep 2", "r");
+  }
+  expect_first_closes_at_once("helper route, then libc", first, second);
+  {
+    DescriptorCrowd crowd(kCrowd);
+    first = popen("cat > /dev/null", "w");
+  }
+  second = popen("sleep 2", "r");
+  expect_first_closes_at_once("libc, then helper route", first, second);
+}
+
+// fork-in-lock: a call that takes the lock in another thread, and one that
+// takes it in the child.
+struct lock_case {
+  const char *lock;
+  void (*in_thread)();
+  bool (*in_child)();
+};
+
+void thread_popen() {
+  FILE *stream = popen("exit 0", "r");
+  if (stream) pclose(stream);
+}
+void thread_system() { system("exit 0"); }
+void thread_fork() {
+  pid_t pid = fork();
+  if (pid == 0) _exit(0);
+  if (pid > 0) waitpid(pid, nullptr, 0);
+}
+void thread_file_actions() {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_destroy(&actions);
+}
+
+bool child_fclose() {
+  FILE *file = fopen("/dev/null", "r");
+  return file && fclose(file) == 0;
+}
+// Not natively: glibc 2.36 does not reset its own popen lock in a forked
+// child, so a popen() there may hang when the fork met another's popen.
+bool child_popen() {
+  if (!child_fclose()) return false;
+  if (!g_expect_helper) return true;
+  FILE *stream = popen("exit 4", "r");
+  return stream && exit_code_of(pclose(stream)) == 4;
+}
+bool child_system() { return exit_code_of(system("exit 3")) == 3; }
+bool child_fork() {
+  pid_t pid = fork();
+  if (pid == 0) _exit(5);
+  int status = 0;
+  return pid > 0 && waitpid(pid, &status, 0) == pid && exit_code_of(status) == 5;
+}
+bool child_file_actions() {
+  posix_spawn_file_actions_t actions;
+  bool ok = posix_spawn_file_actions_init(&actions) == 0 && posix_spawn_file_actions_addclose(&actions, 99) == 0;
+  return posix_spawn_file_actions_destroy(&actions) == 0 && ok;
+}
+
+// Every lock the library holds (fork_safe_lock.h's shim_lock, in its order),
+// and popen's turn, which is no lock but a forked child must find it free.
+const lock_case kLockCases[] = {
+    {"popen_streams", thread_popen, child_fclose},
+    {"popen_turn", thread_popen, child_popen},
+    {"system_dispositions", thread_system, child_system},
+    {"fork_learn", thread_fork, child_fork},
+    {"fork_site_cache", thread_fork, child_fork},
+    {"spawn_file_actions", thread_file_actions, child_file_actions},
+    {"helper_pool", thread_system, child_system},
+    {"inflight_descriptors", thread_system, child_system},
+};
+
+std::atomic<bool> g_case_running{false}, g_case_go{false};
+pthread_t g_case_forker;
+const char *g_case_lock;
+
+// The program's atfork prepare handler runs before the library's (it was
+// registered later) and after the library's steps before the fork (site
+// match, learn): the other thread is started only now.
+void case_prepare() {
+  if (!g_case_running.load() || !pthread_equal(pthread_self(), g_case_forker)) return;
+  // Armed only now: this thread's own fork() steps take some of the locks.
+  g_pause_target.store(g_case_lock);
+  g_case_go.store(true);
+  if (g_expect_helper)
+    for (int i = 0; i < 3000 && !g_pause_held.load(); ++i) usleep(1000);
+}
+void case_parent() {
+  if (g_case_running.load() && pthread_equal(pthread_self(), g_case_forker)) g_pause_forked.store(true);
+}
+
+void run_lock_case(const lock_case &c) {
+  g_pause_held.store(false);
+  g_pause_forked.store(false);
+  g_case_go.store(false);
+  g_case_lock = c.lock;
+  std::thread other([&c] {
+    while (!g_case_go.load()) usleep(200);
+    c.in_thread();
+  });
+  g_case_forker = pthread_self();
+  g_case_running.store(true);
+  fflush(stdout);
+  pid_t pid = fork();
+  if (pid == 0) _exit(c.in_child() ? 0 : 1);
+  g_case_running.store(false);
+  g_case_go.store(true);  // also when fork() failed
+  g_pause_forked.store(true);
+  // A system() there starts a helper of its own first (a few ms); the mode's
+  // alarm allows every case to hang this long.
+  constexpr double kChildSeconds = 2;
+  int status = pid > 0 ? wait_or_kill(pid, kChildSeconds) : -1;
+  other.join();
+  g_pause_target.store(nullptr);
+  if (g_expect_helper) check(g_pause_held.load(), "%s: held by another thread as fork() began", c.lock);
+  bool ok = pid > 0 && status != -1 && exit_code_of(status) == 0;
+  check(ok, "%s: the child took it %s", c.lock,
+        ok ? "and returned" : pid < 0 ? "(not made)" : status == -1 ? "and hung" : "and its call failed");
+}
+
+void mode_fork_in_lock() {
+  expect_system("exit 3", 3);
+  FILE *kept = popen("cat > /dev/null", "w");  // so that fclose() looks up the popen streams
+  check(kept != nullptr, "a popen stream kept open");
+  pthread_atfork(case_prepare, case_parent, nullptr);
+  for (const lock_case &c : kLockCases) run_lock_case(c);
+  if (kept) pclose(kept);
+}
+
 void mode_outlive(bool wait_for_kill, bool fork_worker) {
   expect_system("exit 2", 2);
   expect_popen("echo x", "x\n");
@@ -907,7 +1182,7 @@ int main(int argc, char **argv) {
   }
   const std::string mode = argv[1];
   g_expect_helper = argc > 2 && std::string(argv[2]) == "--expect-helper";
-  alarm(mode == "outlive-kill" || mode == "outlive-fork-worker" ? 30 : 25);
+  alarm(mode == "outlive-kill" || mode == "outlive-fork-worker" ? 30 : mode == "fork-in-lock" ? 45 : 25);
   // Single-threaded where a thread would change what is checked (the runner
   // uses FORKLESS_MODE=always, so the helper serves the calls anyway).
   bool single = mode == "daemonize" || mode == "prefork" || mode == "fork-in-handler" || mode == "exec-check" ||
@@ -960,6 +1235,12 @@ int main(int argc, char **argv) {
     mode_nproc_limit();
   else if (mode == "greeting")
     mode_greeting();
+  else if (mode == "fork-during-popen")
+    mode_fork_during_popen();
+  else if (mode == "popen-routes")
+    mode_popen_routes();
+  else if (mode == "fork-in-lock")
+    mode_fork_in_lock();
   else {
     fprintf(stderr, "fault_driver: unknown mode %s\n", mode.c_str());
     return 2;
