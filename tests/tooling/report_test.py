@@ -71,7 +71,7 @@ class SampleLogs(unittest.TestCase):
         self.assertEqual(system["not_in_logs"], 3)
         fork = main["apis"]["fork"]
         self.assertEqual(fork["routes"], {"emulated": 1, "native": 1})
-        self.assertEqual(fork["reasons"][0], ["fallback_emulation_busy", 1])
+        self.assertEqual(fork["reasons"], [["emulation_busy", 1], ["threads", 1]])
         self.assertEqual((fork["p50_us"], fork["p99_us"]), (1510, 90000))
         child = program(data, "sh")
         self.assertEqual(child["named_by"], "argv0 of the spawn that started it")
