@@ -47,14 +47,15 @@ def test_launcher_options(a):
     launcher = os.path.join(a.source, "tools", "forkless-run")
     lib = os.path.join(a.build, "lib", "forkless", "libforkless.so")
     p = run([launcher, "--help"], check_status=0)
-    for option in ("--mode=", "--fork=", "--log", "--helpers=", "--demo", "--version"):
+    for option in ("--mode=", "--fork=", "--log", "--helpers=", "--demo", "--report", "--doctor", "--version"):
         if option not in p.stdout:
             raise Failure(f"--help does not mention {option}")
     p = run([launcher, "--version"], check_status=0)
     if not p.stdout.startswith("forkless-run "):
         raise Failure(f"--version printed {p.stdout!r}")
     for bad in (["--mode=sometimes", "true"], ["--fork=maybe", "true"], ["--helpers=0", "true"],
-                ["--helpers=65", "true"], ["--frobnicate", "true"], [], ["--log=", "true"]):
+                ["--helpers=65", "true"], ["--frobnicate", "true"], [], ["--log=", "true"],
+                ["--demo=long"], ["--log", "--report"], ["--mode=always", "--doctor", "true"]):
         p = run([launcher] + bad)
         if p.returncode != 2 or "forkless-run:" not in p.stderr:
             raise Failure(f"{bad}: status {p.returncode}, stderr {p.stderr!r}: expected 2 and a message")

@@ -35,21 +35,22 @@ def rss_kib(pid):
 
 
 def children(pid):
-    """Pids whose parent is pid (from each task's children list, else by scanning /proc)."""
+    """Pids whose parent is pid: from each thread's children list (Linux 3.5+ with
+    CONFIG_PROC_CHILDREN), else by scanning every /proc/N/stat for its parent pid."""
     found = set()
-    for task in os.listdir(f"/proc/{pid}/task") if os.path.isdir(f"/proc/{pid}/task") else []:
-        text = read_text(f"/proc/{pid}/task/{task}/children")
-        if text is None:
-            break
-        found.update(int(c) for c in text.split())
-    else:
-        if found:
-            return sorted(found)
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        tasks = []
+    lists = [read_text(f"/proc/{pid}/task/{task}/children") for task in tasks]
+    if tasks and all(text is not None for text in lists):
+        for text in lists:
+            found.update(int(child) for child in text.split())
+        return sorted(found)
     for entry in os.listdir("/proc"):
         if entry.isdigit():
-            stat = read_text(f"/proc/{entry}/stat") or ""
-            after = stat.rsplit(")", 1)[-1].split()
-            if len(after) > 1 and after[1] == str(pid):
+            after_name = (read_text(f"/proc/{entry}/stat") or "").rsplit(")", 1)[-1].split()
+            if len(after_name) > 1 and after_name[1] == str(pid):  # state, then ppid
                 found.add(int(entry))
     return sorted(found)
 
