@@ -41,9 +41,9 @@ def code_options(source):
     return sorted(options)
 
 
-def rendered(path):
+def rendered(path, width=100):
     """man -l's text of a page (ANSI/backspace formatting off), with its warnings."""
-    proc = run(["man", "--warnings", "-l", path], env=dict(os.environ, MANWIDTH="100", MAN_KEEP_FORMATTING="",
+    proc = run(["man", "--warnings", "-l", path], env=dict(os.environ, MANWIDTH=str(width), MAN_KEEP_FORMATTING="",
                                                           GROFF_NO_SGR="1", MANPAGER="cat", PAGER="cat"))
     return re.sub(r".\x08", "", proc.stdout), proc.stderr
 
@@ -62,6 +62,13 @@ def test_man_render(a):
             for section in sections:
                 if not re.search(rf"^{section}$", text, re.M):
                     raise Failure(f"{candidate} has no {section} section")
+            # Narrow, so that lines break often: no word may be hyphenated (FORKLESS_LOG_FILE split
+            # as FORK-LESS_LOG_FILE could not be searched for or pasted). groff marks a hyphenation
+            # with U+2010; an explicit hyphen stays "-".
+            narrow, _ = rendered(candidate, width=50)
+            broken = [line for line in narrow.splitlines() if re.search(r"\w\u2010$", line)]
+            if broken:
+                raise Failure(f"{candidate} hyphenates words at line ends: {broken[:3]}")
             name = os.path.basename(page).rsplit(".", 1)
             if not text.startswith(f"{name[0]}({name[1]})"):
                 raise Failure(f"{candidate} does not start with its title: {text[:60]!r}")
