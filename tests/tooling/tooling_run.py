@@ -95,6 +95,14 @@ def test_install_tree(a):
     lines = [l for l in log_lines(log) if "api=system" in l and " summary=" not in l]
     if len(lines) != 3 or not all("route=helper" in l for l in lines):
         raise Failure(f"installed library did not use its helper: {lines}")
+    # The installed --report and --doctor (libexec/forkless, share/forkless/builtin-fork-sites).
+    launcher = os.path.join(prefix, "bin", "forkless-run")
+    p = run([launcher, "--report", log], check_status=0)
+    if "system: 3 call(s)" not in p.stdout:
+        raise Failure(f"installed --report printed {p.stdout!r}")
+    p = run([launcher, "--doctor", "--json", "perl" if shutil.which("perl") else "/bin/true"], check_status=0)
+    if shutil.which("perl") and "Perl_pp_system" not in p.stdout:
+        raise Failure(f"installed --doctor did not find perl's fork sites: {p.stdout}")
 
 
 def test_library_exports(a):
