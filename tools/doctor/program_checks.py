@@ -219,6 +219,10 @@ def cet_finding(elf):
 
 
 def site_findings(path, elf, sites):
+    if not sites:
+        return [finding("info", "fork sites", "not checked: no list of the built-in sites was given "
+                        "(forkless-run passes share/forkless/builtin-fork-sites; in a source tree, "
+                        "build it first)")]
     where = {}
     for name in sorted(elf.defined_functions(sites)):
         where.setdefault(name, path)
