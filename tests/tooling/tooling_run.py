@@ -47,14 +47,15 @@ def test_launcher_options(a):
     launcher = os.path.join(a.source, "tools", "forkless-run")
     lib = os.path.join(a.build, "lib", "forkless", "libforkless.so")
     p = run([launcher, "--help"], check_status=0)
-    for option in ("--mode=", "--fork=", "--log", "--helpers=", "--demo", "--version"):
+    for option in ("--mode=", "--fork=", "--log", "--helpers=", "--demo", "--report", "--doctor", "--version"):
         if option not in p.stdout:
             raise Failure(f"--help does not mention {option}")
     p = run([launcher, "--version"], check_status=0)
     if not p.stdout.startswith("forkless-run "):
         raise Failure(f"--version printed {p.stdout!r}")
     for bad in (["--mode=sometimes", "true"], ["--fork=maybe", "true"], ["--helpers=0", "true"],
-                ["--helpers=65", "true"], ["--frobnicate", "true"], [], ["--log=", "true"]):
+                ["--helpers=65", "true"], ["--frobnicate", "true"], [], ["--log=", "true"],
+                ["--demo=long"], ["--log", "--report"], ["--mode=always", "--doctor", "true"]):
         p = run([launcher] + bad)
         if p.returncode != 2 or "forkless-run:" not in p.stderr:
             raise Failure(f"{bad}: status {p.returncode}, stderr {p.stderr!r}: expected 2 and a message")
@@ -94,6 +95,14 @@ def test_install_tree(a):
     lines = [l for l in log_lines(log) if "api=system" in l and " summary=" not in l]
     if len(lines) != 3 or not all("route=helper" in l for l in lines):
         raise Failure(f"installed library did not use its helper: {lines}")
+    # The installed --report and --doctor (libexec/forkless, share/forkless/builtin-fork-sites).
+    launcher = os.path.join(prefix, "bin", "forkless-run")
+    p = run([launcher, "--report", log], check_status=0)
+    if "system: 3 call(s)" not in p.stdout:
+        raise Failure(f"installed --report printed {p.stdout!r}")
+    p = run([launcher, "--doctor", "--json", "node" if shutil.which("node") else "/bin/true"], check_status=0)
+    if shutil.which("node") and "uv_spawn" not in p.stdout:
+        raise Failure(f"installed --doctor did not find node's fork site: {p.stdout}")
 
 
 def test_library_exports(a):
