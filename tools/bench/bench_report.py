@@ -208,6 +208,26 @@ def concurrency_table(look, writers, callers):
                   "forkless scaling"], rows)
 
 
+def auto_table(look):
+    """FORKLESS_MODE=auto against native and against always, every case of the route plan."""
+    rows = []
+    cases = sorted({(c["gib"], c["pages"], int(c["writers"]), int(c["callers"]), c["api"])
+                    for c in look.cases.values() if c["kind"] == "spawn" and c["route"] == "auto"},
+                   key=lambda k: (k[1] != "small", k[0], k[2], k[3], API_ORDER.index(k[4])))
+    for gib, pages, writers, callers, api in cases:
+        got = {route: spawn(look, api, gib, pages, writers, callers, route)
+               for route in ("native", "auto", "forkless")}
+        rows.append([f"{API_LABEL[api]}, {gib:g} GiB, {writers} writer{'s' if writers != 1 else ''}, "
+                     f"{callers} caller{'s' if callers != 1 else ''}",
+                     ms(field(got["native"], "p50_us")), ms(field(got["auto"], "p50_us")),
+                     ms(field(got["forkless"], "p50_us")),
+                     ratio(field(got["auto"], "p50_us"), field(got["native"], "p50_us")),
+                     ratio(field(got["forkless"], "p50_us"), field(got["native"], "p50_us")),
+                     route_text(got["auto"])])
+    return table(["case", "native p50 ms", "auto p50 ms", "always p50 ms", "auto/native", "always/native",
+                  "auto's route"], rows)
+
+
 def fd_table(look):
     rows = []
     for api in apis(look, "fds"):
@@ -280,6 +300,11 @@ def markdown(cases, meta):
             out += [f"## Spawns per second, 1 and {callers[-1]} concurrent callers"
                     f" ({main_writers} writer thread)\n",
                     concurrency_table(look, main_writers, callers[-1])]
+    if any(c["route"] == "auto" for c in cases):
+        out += ["## FORKLESS_MODE=auto against native and always (p50 per call)\n",
+                "The auto leg is the library with FORKLESS_MODE=auto; always is the forkless leg above"
+                " (FORKLESS_MODE=always: the helper route). auto's route is from a short logged leg.\n",
+                auto_table(look)]
     if look.values("api", "fds"):
         out += ["## Spawn latency with many open descriptors (0.1 GiB, 1 writer)\n", fd_table(look)]
     if look.values("program", "startup"):
