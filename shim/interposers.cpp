@@ -14,6 +14,7 @@
 #include "real_libc.h"
 #include "restriction_watch.h"
 #include "route.h"
+#include "spawn_pressure.h"
 #include "system_call.h"
 #include "thread_state.h"
 #include "wait_hiding.h"
@@ -32,6 +33,7 @@ int system(const char* line) {
     return status;
   }
   long started = monotonic_us();
+  spawn_in_flight counted;
   route_decision route = route_for_call(api_kind::system);
   if (route.route != route_kind::helper) {
     int status = real::system(line);
@@ -60,6 +62,7 @@ FILE* popen(const char* command, const char* mode) {
     return stream;
   }
   long started = monotonic_us();
+  spawn_in_flight counted;
   route_decision route = route_for_call(api_kind::popen);
   if (route.route != route_kind::helper) {
     FILE* stream = popen_natively(command, mode);

@@ -72,7 +72,9 @@ route_decision decide_route(const route_inputs& inputs) {
   if (inputs.threads < 0) return {route_kind::native, "threads_unknown", inputs.threads};
   if (inputs.threads == 1) return {route_kind::native, "single_thread", inputs.threads};
   if (fork_api) return {served, "threads", inputs.threads};
-  if (inputs.busy_percent >= kSaturatedBusyPercent) return {served, "saturated", inputs.threads};
+  if (inputs.busy_percent >= kSaturatedBusyPercent && inputs.others_in_flight == 0) {
+    return {served, "saturated", inputs.threads};
+  }
   return {route_kind::native, "native_faster", inputs.threads};
 }
 
@@ -82,7 +84,10 @@ route_decision route_for_call(api_kind api) {
   route_inputs inputs{&config, api, automatic ? count_threads() : -1, shared_memory_child()};
   if (automatic && api != api_kind::fork) {
     inputs.libc_forks = this_libc_forks(api);
-    if (!inputs.libc_forks && inputs.threads > 1) inputs.busy_percent = busy_percent();
+    if (!inputs.libc_forks && inputs.threads > 1) {
+      inputs.busy_percent = busy_percent();
+      inputs.others_in_flight = other_spawns_in_flight();
+    }
   }
   return decide_route(inputs);
 }

@@ -8,9 +8,9 @@
 // FORKLESS_MODE=auto, for system/popen/posix_spawn*: the helper only where
 // it is the faster exact route now. glibc's own calls are vfork-style (their
 // cost does not grow with the process) and cheaper than the helper's round
-// trip, except while the process's threads keep every processor it may use
-// busy (spawn_pressure.h); a libc whose call forks always loses to the
-// helper. fork() keeps its rule: emulation where the site allows it, while
+// trip, except for a lone caller while the process's threads keep every
+// processor it may use busy (spawn_pressure.h); a libc whose call forks
+// always loses to the helper. fork() keeps its rule: emulation where the site allows it, while
 // other threads run.
 #pragma once
 
@@ -20,10 +20,12 @@
 namespace forkless {
 
 // Processor use, in percent of the processors the process may run on, from
-// which the helper route is faster than glibc's vfork-style spawn: the
-// processors are saturated, so a woken helper is scheduled sooner than the
-// caller's child. Below it native is faster (docs/benchmark.md, "auto").
-inline constexpr int kSaturatedBusyPercent = 90;
+// which the helper route is faster than glibc's vfork-style spawn for a lone
+// caller: the processors are saturated, so a woken helper is scheduled
+// sooner than the caller's child. Two busy threads on two processors measure
+// 80-100 % (the spawning thread's waits and the children take a share); one
+// measures about 50 %, where native is faster (docs/benchmark.md, "auto").
+inline constexpr int kSaturatedBusyPercent = 75;
 
 struct route_decision {
   route_kind route;    // helper (system/popen/posix_spawn*), emulated (fork) or native
@@ -37,6 +39,7 @@ struct route_inputs {
   int threads;               // count_threads()
   bool in_emulated_child;    // spawning from an emulated fork or vfork child
   int busy_percent = -1;     // busy_percent(), -1 unknown
+  int others_in_flight = 0;  // other_spawns_in_flight()
   bool libc_forks = false;   // libc's own call for this api copies the address space
 };
 

@@ -15,6 +15,7 @@
 #include "posix_spawn_call.h"
 #include "real_libc.h"
 #include "route.h"
+#include "spawn_pressure.h"
 #include "spawn_file_actions.h"
 #include "thread_state.h"
 
@@ -32,6 +33,7 @@ int spawn_entry(api_kind api, const spawn_call& call) {
     return result;
   }
   long started = monotonic_us();
+  spawn_in_flight counted;
   route_decision route = route_for_call(api);
   call_report report;
   int result;

@@ -15,6 +15,7 @@ constexpr long kPressureSampleNs = 10 * 1000 * 1000;
 
 // The last sample; a data race between threads costs at worst one sample
 // more or one value older, so relaxed atomics suffice.
+std::atomic<int> spawns_in_flight{0};
 std::atomic<long> sampled_cpu_ns{0};
 std::atomic<long> sampled_wall_ns{0};
 std::atomic<int> last_busy_percent{-1};
@@ -41,6 +42,14 @@ int busy_percent_between(long cpu_ns_before, long cpu_ns_now, long wall_ns_befor
   if (processors <= 0 || wall <= 0 || cpu < 0) return -1;
   long percent = cpu * 100 / (wall * processors);
   return percent > 100 ? 100 : static_cast<int>(percent);
+}
+
+void spawn_started() { spawns_in_flight.fetch_add(1, std::memory_order_relaxed); }
+void spawn_finished() { spawns_in_flight.fetch_sub(1, std::memory_order_relaxed); }
+
+int other_spawns_in_flight() {
+  int others = spawns_in_flight.load(std::memory_order_relaxed) - 1;
+  return others > 0 ? others : 0;
 }
 
 void start_pressure_sampling() {

@@ -1,17 +1,15 @@
 #include "emulated_child.h"
 
+#include <dlfcn.h>
 #include <fcntl.h>
+#include <linux/limits.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
-
-#include <dlfcn.h>
-#include <linux/limits.h>
-
 #include <cstdio>
+#include <cstring>
 
 #include "../real_libc.h"
 #include "../thread_state.h"

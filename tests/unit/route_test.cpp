@@ -11,12 +11,12 @@ using namespace forkless;
 namespace {
 
 route_decision decide(spawn_mode mode, api_kind api, int threads, bool enabled = true, bool emulated_child = false,
-                      int busy = -1, bool libc_forks = false) {
+                      int busy = -1, bool libc_forks = false, int others_in_flight = 0) {
   static settings config;
   config = settings{};
   config.enabled = enabled;
   config.mode = mode;
-  return decide_route(route_inputs{&config, api, threads, emulated_child, busy, libc_forks});
+  return decide_route(route_inputs{&config, api, threads, emulated_child, busy, others_in_flight, libc_forks});
 }
 
 }  // namespace
@@ -37,6 +37,9 @@ TEST(Route, AutoUsesTheHelperOnlyWhereItIsFaster) {
   EXPECT_EQ(decide(automatic, api_kind::posix_spawn, 8, true, false, kSaturatedBusyPercent).route,
             route_kind::helper);
   EXPECT_STREQ(decide(automatic, api_kind::popen, 3, true, false, 100).reason, "saturated");
+  // Saturated, but other spawns in flight: libc's again.
+  EXPECT_EQ(decide(automatic, api_kind::system, 8, true, false, 100, false, 1).route, route_kind::native);
+  EXPECT_STREQ(decide(automatic, api_kind::system, 8, true, false, 100, false, 3).reason, "native_faster");
   // A libc whose call forks: the helper, even single-threaded.
   EXPECT_EQ(decide(automatic, api_kind::system, 1, true, false, -1, true).route, route_kind::helper);
   EXPECT_STREQ(decide(automatic, api_kind::system, 1, true, false, -1, true).reason, "libc_forks");
