@@ -1,7 +1,7 @@
 // badinput_driver: system()/popen() on awkward input, printing every return
 // value, errno and output so that the runner can require the run under the
 // library to print exactly what the native run printed. Two busy threads run
-// throughout (so FORKLESS_MODE=auto would route to the helper too).
+// throughout (a multithreaded program, as the helper route serves).
 //
 // Usage: badinput_driver MODE [PROBE]
 //   null          system(NULL)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Runner for the end-to-end tests of system() and popen() (issue 2).
+"""Runner for the end-to-end tests of system() and popen().
 
 Each test runs a small program natively and under libforkless.so, then
 requires identical output and exit status (or, for the self-checking fault

@@ -1,5 +1,5 @@
-// Small helpers shared by the end-to-end drivers: busy threads (so that
-// FORKLESS_MODE=auto routes calls to the helper), reading a stream to EOF,
+// Small helpers shared by the end-to-end drivers: busy threads (a
+// multithreaded program, as the helper route serves), reading a stream to EOF,
 // and looking at this process's children through /proc.
 #pragma once
 

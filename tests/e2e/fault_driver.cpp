@@ -928,7 +928,7 @@ int wait_or_kill(pid_t pid, double seconds) {
 }
 
 // The forked worker of fork-during-popen: fclose() of any stream, as the
-// issue's program did. Under the library it also calls popen(), whose turn
+// reported program did. Under the library it also calls popen(), whose turn
 // another thread held at the fork. Not natively: glibc 2.36 does not reset
 // its own popen lock in a forked child, so there that popen() may hang.
 [[noreturn]] void popen_worker() {

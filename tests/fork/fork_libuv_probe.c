@@ -1,5 +1,5 @@
 /* fork_libuv_probe: libuv's uv_spawn (Debian's libuv1) in the ways whose
-   fork() child touches the parent's memory (issue 10). Prints what it saw, in
+   fork() child touches the parent's memory. Prints what it saw, in
    a form identical natively and under libforkless.so (no pids, no timings).
    A thread sleeps throughout, so that the fork route is taken.
 

@@ -396,7 +396,7 @@ static int run_stress(int rounds, int forkers) {
   return failures == 0 ? 0 : 1;
 }
 
-/* ---- issue 10: the child's paths that touch the parent ------------------- */
+/* ---- the child's paths that touch the parent ----------------------------- */
 
 static void sleep_ms(long ms) {
   struct timespec pause = {ms / 1000, (ms % 1000) * 1000000L};

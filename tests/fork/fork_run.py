@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""End-to-end tests of fork() emulation (issues 4 and 10).
+"""End-to-end tests of fork() emulation.
 
 Each test runs a program natively and under libforkless.so, compares what it
 printed (must be identical) and checks the library's diagnostics log
@@ -299,7 +299,7 @@ def test_perl_fork_safety(r):
            'Perl_pp_fork is on the deny list', forks)
 
 
-# ---- issue 10: every path of a built-in site's child ----------------------
+# ---- every path of a built-in site's child ---------------------------------
 # Each compares a native run with a preloaded one (default settings unless
 # said), bounded in time: a deadlock or a crash under the library fails.
 

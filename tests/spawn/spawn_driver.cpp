@@ -1,5 +1,5 @@
 // spawn_driver: the differential test's caller for posix_spawn/posix_spawnp
-// (issue 3). It sets up a distinctive context (descriptors inheritable and
+//. It sets up a distinctive context (descriptors inheritable and
 // close-on-exec, ignored/handled/blocked signals, a cwd with files and a
 // subdirectory), keeps a busy thread running, then runs one scenario per file
 // action, per attribute flag, their combinations and the error cases. For

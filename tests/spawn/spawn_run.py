@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Runner for the posix_spawn/posix_spawnp tests (issue 3).
+"""Runner for the posix_spawn/posix_spawnp tests.
 
 Each test runs a program natively and under libforkless.so
 (FORKLESS_MODE=always: the helper route itself), requires identical

@@ -1,4 +1,4 @@
-// spawn_stress: concurrency and fallback checks of posix_spawn (issue 3).
+// spawn_stress: concurrency and fallback checks of posix_spawn.
 //
 //   spawn_stress stress EXIT_WITH [THREADS] [SPAWNS]
 //     THREADS threads (default 8) each make SPAWNS/THREADS calls (default

@@ -1,5 +1,5 @@
 // More stdio entries than libuv keeps on its stack (8): the last one a pipe
-// the child writes to, as in issue 10's repro. Prints what the parent read,
+// the child writes to, as a user's report had it. Prints what the parent read,
 // then shows the parent can still spawn.
 // Usage: node node_stdio.js COUNT
 'use strict';

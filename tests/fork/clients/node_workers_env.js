@@ -1,4 +1,4 @@
-// Issue 10's repro: two workers each spawnSync('/bin/true') 100 times at
+// A reported case: two workers each spawnSync('/bin/true') 100 times at
 // once, then the main thread checks its environment.
 'use strict';
 const cp = require('child_process');

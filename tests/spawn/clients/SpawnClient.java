@@ -1,4 +1,4 @@
-// Java's ProcessBuilder as a real client of forkless (issue 3). The JVM
+// Java's ProcessBuilder as a real client of forkless. The JVM
 // starts children through posix_spawn (jspawnhelper, launchMechanism
 // POSIX_SPAWN, the default on Linux) from a multithreaded process.
 // spawn_run.py compiles this at test time, runs it natively and under the

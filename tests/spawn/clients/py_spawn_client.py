@@ -1,7 +1,7 @@
-"""Python's os.posix_spawn / os.posix_spawnp as a real client of forkless
-(issue 3). Run natively and under the library by spawn_run.py, which
-requires identical output. A second thread stays alive throughout, so the
-process is multithreaded (FORKLESS_MODE=auto routes to the helper).
+"""Python's os.posix_spawn / os.posix_spawnp as a real client of forkless.
+Run natively and under the library (FORKLESS_MODE=always, the helper route)
+by spawn_run.py, which requires identical output. A second thread stays
+alive throughout, so the process is multithreaded.
 
 Usage: py_spawn_client.py PROBE EXIT_WITH WORKDIR
 Each case prints what the call returned (or the errno name it raised), the
