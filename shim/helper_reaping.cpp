@@ -59,10 +59,12 @@ long monotonic_ns() {
 
 // Is a child other than a helper waiting to be reaped (its SIGCHLD may be
 // merged with the helpers')?
-bool real_child_waitable() {
+bool real_child_waitable(siginfo_t* found = nullptr) {
   siginfo_t info{};
   if (real::waitid(P_ALL, 0, &info, WEXITED | WSTOPPED | WCONTINUED | WNOHANG | WNOWAIT) != 0) return false;
-  return info.si_pid > 0 && !is_helper_pid(info.si_pid);
+  if (info.si_pid <= 0 || is_helper_pid(info.si_pid)) return false;
+  if (found != nullptr) *found = info;
+  return true;
 }
 
 // Takes back the SIGCHLD the helpers' exits raised. A signal from another
@@ -74,8 +76,17 @@ void take_back_sigchld(const pid_t* ended, int count) {
   siginfo_t info{};
   timespec now{};
   if (sigtimedwait(&child, &info, &now) != SIGCHLD) return;
-  for (int i = 0; i < count; ++i)
-    if (info.si_pid == ended[i]) return;
+  bool ours = false;
+  for (int i = 0; i < count; ++i) ours = ours || info.si_pid == ended[i];
+  if (ours) {
+    // A real child that ended between the check and the take-back merged
+    // its SIGCHLD into ours: it is given back, with that child's details.
+    // (One ending later raises its own.)
+    siginfo_t waiting{};
+    if (!real_child_waitable(&waiting)) return;
+    info = waiting;
+    info.si_signo = SIGCHLD;
+  }
   syscall(SYS_rt_sigqueueinfo, getpid(), SIGCHLD, &info);
 }
 
