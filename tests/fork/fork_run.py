@@ -280,6 +280,24 @@ def test_perl(r):
            "Perl's forks must be emulated when their sites are named", forks)
 
 
+def test_java_vfork(r):
+    # The JVM's VFORK launch mechanism calls vfork() through the library's
+    # vfork entry (which marks the child): a real client of that entry, whose
+    # breakage (the child returning on a clobbered stack) would crash the JVM
+    # or its children. What the marking protects is in fork.shared-child.
+    java, javac = shutil.which('java'), shutil.which('javac')
+    if not java or not javac:
+        print('SKIP: java/javac is not installed')
+        sys.exit(SKIP)
+    classes = os.path.join(r.o.work, 'java-vfork')
+    os.makedirs(classes, exist_ok=True)
+    compiled = subprocess.run([javac, '-d', classes, os.path.join(r.o.clients, 'JavaVfork.java')],
+                              capture_output=True, text=True)
+    expect(compiled.returncode == 0, f'javac failed: {compiled.stderr}')
+    args = [java, '-Djdk.lang.Process.launchMechanism=VFORK', '-cp', classes, 'JavaVfork']
+    r.compare(args, {'FORKLESS_MODE': 'always'}, **BOUNDED)
+
+
 def test_python_fork_safety(r):
     python = '/usr/bin/python3' if os.path.exists('/usr/bin/python3') else need('python3')
     script = os.path.join(r.o.clients, 'python_fork.py')
