@@ -3,7 +3,7 @@
 // clone() or _Fork(), which skip the shim's fork handlers) still holds the
 // channel; and it does not leave while its owner lives, even at the
 // channel's EOF: its exit would send the owner a SIGCHLD the program would
-// not get natively, so it waits for the shim to end it (shim/helper_reaping.h).
+// not get natively, so it waits for the shim to end it (shim/helper_client/helper_reaping.h).
 #pragma once
 
 #include <sys/types.h>

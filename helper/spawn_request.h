@@ -28,7 +28,7 @@ struct rlimit_pair {
 // The caller's context at the moment of the call (BRIEF: "the request
 // carries the caller's context"). Credentials, namespaces and the like are
 // not here: they cannot be carried, so the shim compares them instead
-// (shim/helper_identity.h) and uses a helper started from the same ones.
+// (shim/helper_client/helper_identity.h) and uses a helper started from the same ones.
 struct process_context {
   int32_t caller_tid;       // the calling thread, whose credentials the helper checks
   uint32_t umask;

@@ -11,8 +11,8 @@
 #include <cstdio>
 #include <cstring>
 
-#include "../real_libc.h"
-#include "../thread_state.h"
+#include "interpose/real_libc.h"
+#include "interpose/thread_state.h"
 #include "emulation_slot.h"
 #include "stack_window.h"
 

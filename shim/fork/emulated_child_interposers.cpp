@@ -21,8 +21,8 @@
 #include <cerrno>
 #include <cstdarg>
 
-#include "../real_libc.h"
-#include "../thread_state.h"
+#include "interpose/real_libc.h"
+#include "interpose/thread_state.h"
 #include "emulated_child.h"
 
 using namespace forkless;

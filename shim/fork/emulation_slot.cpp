@@ -7,7 +7,7 @@
 
 #include <atomic>
 
-#include "../diagnostics.h"
+#include "policy/diagnostics.h"
 
 namespace forkless {
 namespace {

@@ -27,14 +27,14 @@
 #include <cstdarg>
 #include <cstdlib>
 
-#include "../real_libc.h"
-#include "../thread_state.h"
+#include "interpose/real_libc.h"
+#include "interpose/thread_state.h"
 #include "emulated_child.h"
 #include "exec_search.h"
 #include "fork_learn.h"
 
-#if __has_include("../helper_pool.h")
-#include "../helper_pool.h"
+#if __has_include("helper_client/helper_pool.h")
+#include "helper_client/helper_pool.h"
 #else
 namespace forkless {
 void helpers_before_exec();

@@ -33,11 +33,11 @@
 #include <csignal>
 #include <cstring>
 
-#include "../config.h"
-#include "../diagnostics.h"
-#include "../real_libc.h"
-#include "../route.h"
-#include "../thread_state.h"
+#include "policy/config.h"
+#include "policy/diagnostics.h"
+#include "interpose/real_libc.h"
+#include "policy/route.h"
+#include "interpose/thread_state.h"
 #include "emulated_child.h"
 #include "fork_learn.h"
 #include "fork_site_match.h"

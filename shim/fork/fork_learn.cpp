@@ -20,9 +20,9 @@
 #include <cstdio>
 #include <cstring>
 
-#include "../config.h"
-#include "../diagnostics.h"
-#include "../fork_safe_lock.h"
+#include "policy/config.h"
+#include "policy/diagnostics.h"
+#include "support/fork_safe_lock.h"
 #include "fork_site_match.h"
 
 namespace forkless {

@@ -12,8 +12,8 @@
 
 #include <cstring>
 
-#include "../fork_safe_lock.h"
-#include "../unwinder.h"
+#include "support/fork_safe_lock.h"
+#include "support/unwinder.h"
 
 namespace forkless {
 namespace {

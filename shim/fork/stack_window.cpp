@@ -22,7 +22,7 @@
 
 #include <cstring>
 
-#include "../inflight_descriptors.h"
+#include "helper_client/inflight_descriptors.h"
 
 namespace forkless {
 namespace {

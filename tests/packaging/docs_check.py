@@ -1,7 +1,7 @@
 """The man pages render, hold what the code knows, and the README too; the
 deployment guide's snippets are the files that are tested.
 
-The variables are taken from shim/config.cpp (its getenv calls) and the
+The variables are taken from shim/policy/config.cpp (its getenv calls) and the
 options from tools/forkless-run (its option parser's case patterns), so a new
 variable or option without documentation fails here."""
 import os
@@ -19,9 +19,9 @@ PAGES = {  # page -> sections it must have
 
 
 def code_variables(source):
-    names = set(re.findall(r'getenv\("(FORKLESS[A-Z_]*)"\)', read(os.path.join(source, "shim", "config.cpp"))))
+    names = set(re.findall(r'getenv\("(FORKLESS[A-Z_]*)"\)', read(os.path.join(source, "shim", "policy", "config.cpp"))))
     if len(names) < 5:
-        raise Failure(f"found only {sorted(names)} in shim/config.cpp: the extraction is broken")
+        raise Failure(f"found only {sorted(names)} in shim/policy/config.cpp: the extraction is broken")
     return sorted(names)
 
 

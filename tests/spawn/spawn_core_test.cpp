@@ -8,8 +8,8 @@
 #include <gtest/gtest.h>
 #include <spawn.h>
 
-#include "posix_spawn_call.h"
-#include "spawn_file_actions.h"
+#include "calls/posix_spawn_call.h"
+#include "calls/spawn_file_actions.h"
 
 namespace forkless {
 namespace {

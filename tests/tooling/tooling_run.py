@@ -113,7 +113,7 @@ def test_library_exports(a):
         raise Failure(f"libforkless.so needs {needed}, expected only libc.so.6")
     p = run(["nm", "-D", "--defined-only", lib], check_status=0)
     exported = {line.split()[-1] for line in p.stdout.splitlines() if line.strip()}
-    with open(os.path.join(a.source, "shim", "libforkless.map")) as f:
+    with open(os.path.join(a.source, "shim", "interpose", "libforkless.map")) as f:
         allowed = set(re.findall(r"^\s+(\w+);", f.read(), re.M))
     extra = exported - allowed
     if extra:

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "config.h"
+#include "policy/config.h"
 
 using namespace forkless;
 

@@ -1,7 +1,7 @@
-// The shim's lock primitive (shim/fork_safe_lock.h), without LD_PRELOAD:
+// The shim's lock primitive (shim/support/fork_safe_lock.h), without LD_PRELOAD:
 // signals and cancellation while held, a fork by another thread while held,
 // and wait/notify_all.
-#include "fork_safe_lock.h"
+#include "support/fork_safe_lock.h"
 
 #include <gtest/gtest.h>
 #include <pthread.h>

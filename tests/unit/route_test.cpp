@@ -3,8 +3,8 @@
 
 #include <cstring>
 
-#include "route.h"
-#include "spawn_pressure.h"
+#include "policy/route.h"
+#include "policy/spawn_pressure.h"
 
 using namespace forkless;
 

@@ -46,7 +46,7 @@
 #include "helper_pool.h"
 #include "helper_stall.h"
 #include "inflight_descriptors.h"
-#include "real_libc.h"
+#include "interpose/real_libc.h"
 #include "restriction_watch.h"
 #include "wire_channel.h"
 

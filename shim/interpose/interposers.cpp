@@ -6,18 +6,18 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 
-#include "context_capture.h"
-#include "diagnostics.h"
-#include "helper_identity.h"
-#include "helper_spawn.h"
-#include "popen_call.h"
+#include "helper_client/context_capture.h"
+#include "policy/diagnostics.h"
+#include "helper_client/helper_identity.h"
+#include "helper_client/helper_spawn.h"
+#include "calls/popen_call.h"
 #include "real_libc.h"
-#include "restriction_watch.h"
-#include "route.h"
-#include "spawn_pressure.h"
-#include "system_call.h"
+#include "helper_client/restriction_watch.h"
+#include "policy/route.h"
+#include "policy/spawn_pressure.h"
+#include "calls/system_call.h"
 #include "thread_state.h"
-#include "wait_hiding.h"
+#include "calls/wait_hiding.h"
 
 using namespace forkless;
 

@@ -31,7 +31,7 @@
 
 #include <cstring>
 
-#include "inflight_descriptors.h"
+#include "helper_client/inflight_descriptors.h"
 
 namespace forkless {
 namespace {

@@ -12,7 +12,7 @@
 #include <spawn.h>
 #include <sys/types.h>
 
-#include "helper_spawn.h"
+#include "helper_client/helper_spawn.h"
 
 namespace forkless {
 

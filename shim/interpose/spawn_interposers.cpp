@@ -11,12 +11,12 @@
 #include <cerrno>
 #include <spawn.h>
 
-#include "diagnostics.h"
-#include "posix_spawn_call.h"
+#include "policy/diagnostics.h"
+#include "calls/posix_spawn_call.h"
 #include "real_libc.h"
-#include "route.h"
-#include "spawn_pressure.h"
-#include "spawn_file_actions.h"
+#include "policy/route.h"
+#include "policy/spawn_pressure.h"
+#include "calls/spawn_file_actions.h"
 #include "thread_state.h"
 
 using namespace forkless;

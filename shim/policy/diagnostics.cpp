@@ -26,9 +26,9 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "helper_pool.h"
-#include "inflight_descriptors.h"
-#include "unwinder.h"
+#include "helper_client/helper_pool.h"
+#include "helper_client/inflight_descriptors.h"
+#include "support/unwinder.h"
 
 namespace forkless {
 

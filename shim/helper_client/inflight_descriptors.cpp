@@ -5,7 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "fork_safe_lock.h"
+#include "support/fork_safe_lock.h"
 
 namespace forkless {
 namespace {

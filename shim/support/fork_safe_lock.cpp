@@ -8,8 +8,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "real_libc.h"
-#include "thread_state.h"
+#include "interpose/real_libc.h"
+#include "interpose/thread_state.h"
 
 namespace forkless {
 namespace {

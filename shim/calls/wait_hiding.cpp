@@ -30,10 +30,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "helper_pool.h"
-#include "inflight_descriptors.h"
-#include "linux_dirent.h"
-#include "real_libc.h"
+#include "helper_client/helper_pool.h"
+#include "helper_client/inflight_descriptors.h"
+#include "support/linux_dirent.h"
+#include "interpose/real_libc.h"
 
 namespace forkless {
 namespace {

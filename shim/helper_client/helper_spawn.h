@@ -3,8 +3,8 @@
 
 #include <sys/types.h>
 
-#include "diagnostics.h"
-#include "route.h"
+#include "policy/diagnostics.h"
+#include "policy/route.h"
 
 #include "spawn_request.h"
 

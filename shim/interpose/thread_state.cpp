@@ -2,7 +2,7 @@
 
 #include <cerrno>
 
-#include "config.h"
+#include "policy/config.h"
 
 namespace forkless {
 

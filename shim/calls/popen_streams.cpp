@@ -5,7 +5,7 @@
 #include <cstring>
 #include <pthread.h>
 
-#include "fork_safe_lock.h"
+#include "support/fork_safe_lock.h"
 
 namespace forkless {
 

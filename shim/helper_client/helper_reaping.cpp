@@ -31,9 +31,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "policy/config.h"
 #include "helper_pool.h"
-#include "real_libc.h"
+#include "interpose/real_libc.h"
 
 namespace forkless {
 namespace {

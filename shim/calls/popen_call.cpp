@@ -11,10 +11,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "helper_spawn.h"
+#include "policy/config.h"
+#include "helper_client/helper_spawn.h"
 #include "popen_streams.h"
-#include "real_libc.h"
+#include "interpose/real_libc.h"
 
 extern char** environ;
 

@@ -22,8 +22,8 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "context_capture.h"
-#include "real_libc.h"
+#include "helper_client/context_capture.h"
+#include "interpose/real_libc.h"
 #include "spawn_file_actions.h"
 
 namespace forkless {

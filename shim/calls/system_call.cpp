@@ -8,10 +8,10 @@
 #include <unistd.h>
 
 #include "cancellable_wait.h"
-#include "context_capture.h"
-#include "fork_safe_lock.h"
-#include "helper_spawn.h"
-#include "real_libc.h"
+#include "helper_client/context_capture.h"
+#include "support/fork_safe_lock.h"
+#include "helper_client/helper_spawn.h"
+#include "interpose/real_libc.h"
 
 extern char** environ;
 

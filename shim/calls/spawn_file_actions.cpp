@@ -13,7 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "fork_safe_lock.h"
+#include "support/fork_safe_lock.h"
 
 namespace forkless {
 namespace {

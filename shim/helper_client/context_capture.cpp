@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "inflight_descriptors.h"
-#include "linux_dirent.h"
+#include "support/linux_dirent.h"
 #include "thread_mempolicy.h"
 
 namespace forkless {

@@ -7,7 +7,7 @@
 
 #include "spawn_pressure.h"
 #include "thread_probe.h"
-#include "thread_state.h"
+#include "interpose/thread_state.h"
 
 namespace forkless {
 namespace {

@@ -31,7 +31,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "real_libc.h"
+#include "interpose/real_libc.h"
 
 namespace forkless {
 namespace {
