@@ -1,5 +1,5 @@
 // capture_context: the calling thread's context at the moment of a spawning
-// call, in the request's terms (helper/spawn_request.h), plus the descriptors
+// call, in the request's terms (protocol/spawn_request.h), plus the descriptors
 // the child must get. Runs in the caller's thread, before the request is sent.
 #pragma once
 
