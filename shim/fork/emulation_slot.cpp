@@ -24,12 +24,6 @@ constexpr long kEmulationWaitPerMiBNs = 30 * 1000;
 // futex word.
 std::atomic<int> emulation_in_flight{0};
 
-long monotonic_ns() {
-  timespec now{};
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return now.tv_sec * 1000000000L + now.tv_nsec;
-}
-
 int* futex_word() { return reinterpret_cast<int*>(&emulation_in_flight); }
 
 }  // namespace

@@ -551,15 +551,12 @@ void end_all_helpers() {
   pool_closing = true;
   // A helper another thread is starting is in no list yet: wait for it to
   // reach its slot (or be ended by its starter, which sees pool_closing).
-  timespec now{};
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  long deadline = now.tv_sec * 1000000000L + now.tv_nsec + kStartWaitNs;
+  long deadline = monotonic_ns() + kStartWaitNs;
   for (;;) {
     bool starting = false;
     for (const helper_slot& slot : slots)
       if (slot.busy && slot.pid == 0) starting = true;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    long left = deadline - (now.tv_sec * 1000000000L + now.tv_nsec);
+    long left = deadline - monotonic_ns();
     if (!starting || left <= 0) break;
     held.wait_for_ns(left);
   }

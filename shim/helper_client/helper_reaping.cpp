@@ -33,6 +33,7 @@
 
 #include "policy/config.h"
 #include "helper_pool.h"
+#include "policy/diagnostics.h"
 #include "interpose/real_libc.h"
 
 namespace forkless {
@@ -50,12 +51,6 @@ constexpr int kDoomedCapacity = 2 * kMaxHelpersLimit;
 constexpr int kMostEnded = 256;
 
 std::atomic<pid_t> doomed[kDoomedCapacity];
-
-long monotonic_ns() {
-  timespec now{};
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return now.tv_sec * 1000000000L + now.tv_nsec;
-}
 
 // Is a child other than a helper waiting to be reaped (its SIGCHLD may be
 // merged with the helpers')?

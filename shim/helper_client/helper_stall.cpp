@@ -8,15 +8,12 @@
 #include <time.h>
 
 #include "inflight_descriptors.h"
+#include "policy/diagnostics.h"
 
 namespace forkless {
 namespace {
 
-long monotonic_ms() {
-  timespec now{};
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return now.tv_sec * 1000L + now.tv_nsec / 1000000L;
-}
+long monotonic_ms() { return monotonic_ns() / 1000000L; }
 
 }  // namespace
 

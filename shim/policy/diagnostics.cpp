@@ -157,11 +157,13 @@ void open_log_file_at_load() {
   errno = saved;
 }
 
-long monotonic_us() {
-  timespec now;
+long monotonic_ns() {
+  timespec now{};
   clock_gettime(CLOCK_MONOTONIC, &now);
-  return now.tv_sec * 1000000L + now.tv_nsec / 1000;
+  return now.tv_sec * 1000000000L + now.tv_nsec;
 }
+
+long monotonic_us() { return monotonic_ns() / 1000; }
 
 void log_call(const call_record& record) {
   int api = static_cast<int>(record.api), route = static_cast<int>(record.route);

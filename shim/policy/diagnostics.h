@@ -40,7 +40,9 @@ void log_summary();
 // In the child of a real fork(): the counts so far are the parent's.
 void reset_summary_counts();
 
-// Microseconds on CLOCK_MONOTONIC, for the us= field.
+// CLOCK_MONOTONIC in nanoseconds (the library's deadlines and waits) and in
+// microseconds (the us= field).
+long monotonic_ns();
 long monotonic_us();
 
 // The process's resident size in MiB (/proc/self/statm), -1 if unknown.

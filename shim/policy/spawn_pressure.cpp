@@ -5,6 +5,8 @@
 
 #include <atomic>
 
+#include "diagnostics.h"
+
 namespace forkless {
 namespace {
 
@@ -53,18 +55,18 @@ int other_spawns_in_flight() {
 }
 
 void start_pressure_sampling() {
-  long wall = clock_ns(CLOCK_MONOTONIC);
+  long wall = monotonic_ns();
   long cpu = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
-  if (wall < 0 || cpu < 0) return;
+  if (cpu < 0) return;
   sampled_cpu_ns.store(cpu, std::memory_order_relaxed);
   sampled_wall_ns.store(wall, std::memory_order_relaxed);
 }
 
 int busy_percent() {
   int last = last_busy_percent.load(std::memory_order_relaxed);
-  long wall = clock_ns(CLOCK_MONOTONIC);
+  long wall = monotonic_ns();
   long before_wall = sampled_wall_ns.load(std::memory_order_relaxed);
-  if (wall < 0 || wall - before_wall < kPressureSampleNs) return last;
+  if (wall - before_wall < kPressureSampleNs) return last;
   long cpu = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
   if (cpu < 0) return last;
   long before_cpu = sampled_cpu_ns.load(std::memory_order_relaxed);
