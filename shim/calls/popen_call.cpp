@@ -11,10 +11,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "policy/config.h"
 #include "helper_client/helper_spawn.h"
-#include "popen_streams.h"
 #include "interpose/real_libc.h"
+#include "policy/config.h"
+#include "popen_streams.h"
 
 extern char** environ;
 

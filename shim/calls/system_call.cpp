@@ -9,9 +9,9 @@
 
 #include "cancellable_wait.h"
 #include "helper_client/context_capture.h"
-#include "support/fork_safe_lock.h"
 #include "helper_client/helper_spawn.h"
 #include "interpose/real_libc.h"
+#include "support/fork_safe_lock.h"
 
 extern char** environ;
 

@@ -32,8 +32,8 @@
 
 #include "helper_client/helper_pool.h"
 #include "helper_client/inflight_descriptors.h"
-#include "support/linux_dirent.h"
 #include "interpose/real_libc.h"
+#include "support/linux_dirent.h"
 
 namespace forkless {
 namespace {

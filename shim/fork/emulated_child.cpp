@@ -11,9 +11,9 @@
 #include <cstdio>
 #include <cstring>
 
+#include "emulation_slot.h"
 #include "interpose/real_libc.h"
 #include "interpose/thread_state.h"
-#include "emulation_slot.h"
 #include "stack_window.h"
 
 namespace forkless {

@@ -21,9 +21,9 @@
 #include <cerrno>
 #include <cstdarg>
 
+#include "emulated_child.h"
 #include "interpose/real_libc.h"
 #include "interpose/thread_state.h"
-#include "emulated_child.h"
 
 using namespace forkless;
 

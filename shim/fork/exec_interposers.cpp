@@ -27,11 +27,11 @@
 #include <cstdarg>
 #include <cstdlib>
 
-#include "interpose/real_libc.h"
-#include "interpose/thread_state.h"
 #include "emulated_child.h"
 #include "exec_search.h"
 #include "fork_learn.h"
+#include "interpose/real_libc.h"
+#include "interpose/thread_state.h"
 
 #if __has_include("helper_client/helper_pool.h")
 #include "helper_client/helper_pool.h"

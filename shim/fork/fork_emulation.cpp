@@ -33,16 +33,16 @@
 #include <csignal>
 #include <cstring>
 
-#include "policy/config.h"
-#include "policy/diagnostics.h"
-#include "interpose/real_libc.h"
-#include "policy/route.h"
-#include "interpose/thread_state.h"
 #include "emulated_child.h"
+#include "emulation_slot.h"
 #include "fork_learn.h"
 #include "fork_site_match.h"
-#include "emulation_slot.h"
 #include "fork_site_rules.h"
+#include "interpose/real_libc.h"
+#include "interpose/thread_state.h"
+#include "policy/config.h"
+#include "policy/diagnostics.h"
+#include "policy/route.h"
 #include "stack_window.h"
 
 namespace forkless {

@@ -20,10 +20,10 @@
 #include <cstdio>
 #include <cstring>
 
+#include "fork_site_match.h"
 #include "policy/config.h"
 #include "policy/diagnostics.h"
 #include "support/fork_safe_lock.h"
-#include "fork_site_match.h"
 
 namespace forkless {
 namespace {

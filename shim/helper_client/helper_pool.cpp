@@ -60,16 +60,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "policy/config.h"
-#include "policy/diagnostics.h"
-#include "support/fork_safe_lock.h"
 #include "helper_identity.h"
 #include "helper_launch.h"
 #include "helper_reaping.h"
 #include "helper_stall.h"
 #include "inflight_descriptors.h"
-#include "protocol.h"
 #include "interpose/real_libc.h"
+#include "policy/config.h"
+#include "policy/diagnostics.h"
+#include "protocol.h"
+#include "support/fork_safe_lock.h"
 #include "wire_channel.h"
 
 #ifndef FORKLESS_HELPER_RELPATH

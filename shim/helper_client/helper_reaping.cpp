@@ -31,10 +31,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "policy/config.h"
 #include "helper_pool.h"
-#include "policy/diagnostics.h"
 #include "interpose/real_libc.h"
+#include "policy/config.h"
+#include "policy/diagnostics.h"
 
 namespace forkless {
 namespace {

@@ -6,18 +6,18 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 
+#include "calls/popen_call.h"
+#include "calls/system_call.h"
+#include "calls/wait_hiding.h"
 #include "helper_client/context_capture.h"
-#include "policy/diagnostics.h"
 #include "helper_client/helper_identity.h"
 #include "helper_client/helper_spawn.h"
-#include "calls/popen_call.h"
-#include "real_libc.h"
 #include "helper_client/restriction_watch.h"
+#include "policy/diagnostics.h"
 #include "policy/route.h"
 #include "policy/spawn_pressure.h"
-#include "calls/system_call.h"
+#include "real_libc.h"
 #include "thread_state.h"
-#include "calls/wait_hiding.h"
 
 using namespace forkless;
 

@@ -3,14 +3,14 @@
 // diagnostics summary.
 #include <pthread.h>
 
-#include "policy/config.h"
-#include "policy/diagnostics.h"
-#include "support/fork_safe_lock.h"
+#include "calls/popen_streams.h"
 #include "helper_client/helper_pool.h"
 #include "helper_client/inflight_descriptors.h"
-#include "calls/popen_streams.h"
-#include "real_libc.h"
+#include "policy/config.h"
+#include "policy/diagnostics.h"
 #include "policy/spawn_pressure.h"
+#include "real_libc.h"
+#include "support/fork_safe_lock.h"
 #include "thread_state.h"
 
 namespace forkless {

@@ -11,12 +11,12 @@
 #include <cerrno>
 #include <spawn.h>
 
-#include "policy/diagnostics.h"
 #include "calls/posix_spawn_call.h"
-#include "real_libc.h"
+#include "calls/spawn_file_actions.h"
+#include "policy/diagnostics.h"
 #include "policy/route.h"
 #include "policy/spawn_pressure.h"
-#include "calls/spawn_file_actions.h"
+#include "real_libc.h"
 #include "thread_state.h"
 
 using namespace forkless;

@@ -5,9 +5,9 @@
 #include <atomic>
 #include <cstdlib>
 
+#include "interpose/thread_state.h"
 #include "spawn_pressure.h"
 #include "thread_probe.h"
-#include "interpose/thread_state.h"
 
 namespace forkless {
 namespace {
