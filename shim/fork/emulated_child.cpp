@@ -1,17 +1,15 @@
 #include "emulated_child.h"
 
-#include <dlfcn.h>
 #include <fcntl.h>
-#include <linux/limits.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 
 #include "emulation_slot.h"
+#include "helper_client/helper_pool.h"
 #include "interpose/real_libc.h"
 #include "interpose/thread_state.h"
 #include "stack_window.h"
@@ -48,7 +46,7 @@ struct child_state {
 };
 
 // forkless-helper, for the mirror: found before the first clone.
-char mirror_path[PATH_MAX];
+const char* mirror_path = "";
 constexpr char kMirrorOption[] = "--mirror-child";
 
 __attribute__((tls_model("initial-exec"))) thread_local child_state this_child;
@@ -179,14 +177,7 @@ void emulated_child_exec_failed(const saved_handlers& saved) {
   }
 }
 
-void emulated_child_locate_mirror() {
-  Dl_info info{};
-  if (!dladdr(reinterpret_cast<void*>(&emulated_child_locate_mirror), &info) || !info.dli_fname) return;
-  const char* slash = strrchr(info.dli_fname, '/');
-  if (!slash) return;
-  snprintf(mirror_path, sizeof mirror_path, "%.*s/%s", static_cast<int>(slash - info.dli_fname),
-           info.dli_fname, FORKLESS_HELPER_RELPATH);
-}
+void emulated_child_locate_mirror() { mirror_path = helper_program_path(); }
 
 void emulated_child_continue_in_real_fork() {
   // libc's fork: the atfork handlers run as for any fork, so the new process

@@ -230,6 +230,7 @@ void forget_all_after_fork() {
 }
 
 
+// Computes helper_path once (helper_program_path).
 void locate_helper() {
   Dl_info info{};
   if (!dladdr(reinterpret_cast<void*>(&locate_helper), &info) || !info.dli_fname) return;
@@ -243,6 +244,7 @@ void locate_helper() {
 // table yet: the caller holds it reserved). Returns false with a reason.
 bool start_helper(helper_slot* slot, const char** reason) {
   pool_used.store(true, std::memory_order_relaxed);
+  helper_program_path();
   if (!helper_path[0] || access(helper_path, X_OK) != 0) {
     *reason = "no_helper_program";
     if (!helper_missing_noted) {
@@ -442,7 +444,6 @@ bool acquire_helper_locked(helper_lease* lease, const char** reason) {
       return false;
     }
     if (free_slot >= 0) {
-      if (!helper_path[0]) locate_helper();
       helper_slot& slot = slots[free_slot];
       reset_slot(slot);
       slot.busy = true;
@@ -485,6 +486,12 @@ bool acquire_helper_locked(helper_lease* lease, const char** reason) {
 
 }  // namespace
 
+const char* helper_program_path() {
+  static pthread_once_t located = PTHREAD_ONCE_INIT;
+  pthread_once(&located, &locate_helper);
+  return helper_path;
+}
+
 bool acquire_helper(helper_lease* lease, const char** reason) {
   bool leased = acquire_helper_locked(lease, reason);
   end_doomed_helpers();
@@ -526,7 +533,6 @@ void helper_pool_at_load() {
     setenv("FORKLESS_HELPER_START", "lazy", 1);
   }
   if (!eager) return;
-  locate_helper();
   const char* reason = nullptr;
   helper_slot& slot = slots[0];
   reset_slot(slot);

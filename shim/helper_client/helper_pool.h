@@ -42,6 +42,10 @@ void forget_helper_pid(pid_t pid);
 // program's own numbers stay free.
 int high_descriptor_floor();
 
+// forkless-helper's path, beside the library (FORKLESS_HELPER_RELPATH);
+// empty when it cannot be told. Found once (dladdr), then a pointer read.
+const char* helper_program_path();
+
 // Library set-up, from the constructor (after fork_safe_locks_at_load):
 // register the pool's reset in a forked child, and locate the helper program
 // and start the first helper when the start rule says eager.
