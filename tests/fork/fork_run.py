@@ -298,6 +298,54 @@ def test_java_vfork(r):
     r.compare(args, {'FORKLESS_MODE': 'always'}, **BOUNDED)
 
 
+def sibling_probe(r, name):
+    """A probe built beside fork_probe (tests/fork's other C programs)."""
+    return os.path.join(os.path.dirname(r.o.probe), name)
+
+
+def test_shared_child(r):
+    # umask and every wait call from a vfork child and from an emulated child
+    # (shared_child_probe.c) leave the parent's tracked umask and tables alone.
+    probe = sibling_probe(r, 'shared_child_probe')
+    native = r.native([probe], **BOUNDED)
+    code, out, err, log = r.preloaded([probe], {'FORKLESS_MODE': 'always', 'FORKLESS_FORK_SITES': 'shared_child_site'},
+                                      **BOUNDED)
+    expect((code, out) == native[:2], f'results differ\n--- native\n{native[1]}\n--- preloaded\n{out}{err}')
+    expect('after-fork: umask=0022' in native[1], f'the native run itself is not as expected:\n{native[1]}')
+    expect(sum('api=popen route=helper reason=' in line for line in log) == 3,
+           'the three popen calls must go to the helper', log)
+    expect_emulated(forks_of(log), 'shared_child_site')
+
+
+# emulated_child_probe.c's scenarios: (arguments, FORKLESS_FORK_SITES).
+CHILD_PATHS = {
+    'fallback': (['fallback'], 'scenario_fallback'),
+    'sigchld': (['sigchld'], 'scenario_sigchld'),
+    'environ': (['environ'], 'scenario_environ'),
+    'renumber': (['renumber', '/etc/hostname'], ''),  # uv_spawn is built in
+    'slot': (['slot'], 'slot_site'),
+}
+
+
+def test_child_paths(r):
+    # Paths of an emulated child that must end as natively: a second exec
+    # after a failed one, SIGCHLD ignored, environ named after a library
+    # call, libuv's renumbering past the old table, the emulation slot in a
+    # worker forked meanwhile.
+    probe = sibling_probe(r, 'emulated_child_probe')
+    for name, (args, sites) in CHILD_PATHS.items():
+        native = r.native([probe] + args, **BOUNDED)
+        expect('no' not in re.findall(r': (yes|no)$', native[1], re.M),
+               f'{name}: the native run itself is not as expected:\n{native[1]}')
+        forks = r.compare([probe] + args, {'FORKLESS_MODE': 'always', 'FORKLESS_FORK_SITES': sites}, **BOUNDED)
+        site = sites or 'uv_spawn'
+        emulated = [f for f in forks if f['route'] == 'emulated' and f['site'] == site]
+        expect(emulated, f'{name}: no fork at {site} was emulated', forks)
+        if name == 'slot':
+            expect(len(emulated) == 4 and not any(f['reason'] == 'emulation_busy' for f in forks),
+                   'slot: the worker must emulate its 3 forks as the spawner its one', forks)
+
+
 def test_python_fork_safety(r):
     python = '/usr/bin/python3' if os.path.exists('/usr/bin/python3') else need('python3')
     script = os.path.join(r.o.clients, 'python_fork.py')
