@@ -156,39 +156,65 @@ int event_flags_of(int options) {
   return flags | (options & (__WALL | __WCLONE | __WNOTHREAD));
 }
 
+
+// What a waitid() options word waits for: every bit but WNOHANG and WNOWAIT,
+// which each pass sets itself (a bit the kernel does not know still reaches
+// it, and fails with EINVAL as natively).
+int events_of_waitid(int options) { return options & ~(WNOHANG | WNOWAIT); }
+
+enum class peek_result { real_child, nothing_yet, failed };
+
+// The common part of every "wait for any child" with the helpers hidden:
+// peeks (WNOWAIT) at the next event of `events`, takes a helper's out of the
+// way, blocks on one real child at a time when the kernel reaps children
+// itself, and fails with ECHILD once only helpers remain. real_child: *peek
+// holds a real child's event, still to be taken; nothing_yet: WNOHANG and
+// none (*peek zeroed, as the kernel leaves it); failed: errno is set.
+peek_result peek_real_child(int events, bool nohang, siginfo_t* peek) {
+  for (;;) {
+    if (!nohang && only_helpers_remain()) {
+      errno = ECHILD;
+      return peek_result::failed;
+    }
+    bool kernel_reaps = !nohang && children_reaped_by_kernel();
+    *peek = siginfo_t{};
+    if (real::waitid(P_ALL, 0, peek, events | WNOWAIT | (kernel_reaps || nohang ? WNOHANG : 0)) != 0) {
+      return peek_result::failed;
+    }
+    if (peek->si_pid == 0 && kernel_reaps) {
+      int blocked = block_on_a_real_child(events);
+      if (blocked < 0) return peek_result::failed;
+      if (blocked > 0) {
+        errno = ECHILD;
+        return peek_result::failed;
+      }
+      continue;
+    }
+    if (peek->si_pid == 0) {
+      if (only_helpers_remain()) {
+        errno = ECHILD;
+        return peek_result::failed;
+      }
+      return peek_result::nothing_yet;
+    }
+    if (is_helper_pid(peek->si_pid)) {
+      consume_helper_event(peek->si_pid, events);
+      continue;
+    }
+    return peek_result::real_child;
+  }
+}
+
 }  // namespace
 
 pid_t wait4_hiding_helpers(pid_t pid, int* status, int options, struct rusage* usage) {
   if (pid != -1 || !any_helper_pids()) return real::wait4(pid, status, options, usage);
   int events = event_flags_of(options);
   for (;;) {
-    if (!(options & WNOHANG) && only_helpers_remain()) {
-      errno = ECHILD;
-      return -1;
-    }
-    bool kernel_reaps = !(options & WNOHANG) && children_reaped_by_kernel();
     siginfo_t peek{};
-    if (real::waitid(P_ALL, 0, &peek, events | WNOWAIT | (kernel_reaps ? WNOHANG : options & WNOHANG)) != 0) return -1;
-    if (peek.si_pid == 0 && kernel_reaps) {
-      int blocked = block_on_a_real_child(events);
-      if (blocked < 0) return -1;
-      if (blocked > 0) {
-        errno = ECHILD;
-        return -1;
-      }
-      continue;
-    }
-    if (peek.si_pid == 0) {
-      if (only_helpers_remain()) {
-        errno = ECHILD;
-        return -1;
-      }
-      return 0;
-    }
-    if (is_helper_pid(peek.si_pid)) {
-      consume_helper_event(peek.si_pid, events);
-      continue;
-    }
+    peek_result found = peek_real_child(events, (options & WNOHANG) != 0, &peek);
+    if (found == peek_result::failed) return -1;
+    if (found == peek_result::nothing_yet) return 0;
     pid_t got = real::wait4(peek.si_pid, status, options | WNOHANG, usage);
     if (got == peek.si_pid) return got;
     if (got < 0 && errno != ECHILD) return -1;
@@ -198,33 +224,12 @@ pid_t wait4_hiding_helpers(pid_t pid, int* status, int options, struct rusage* u
 int waitid_hiding_helpers(idtype_t type, id_t id, siginfo_t* info, int options) {
   if (type != P_ALL || !any_helper_pids()) return real::waitid(type, id, info, options);
   for (;;) {
-    if (!(options & WNOHANG) && only_helpers_remain()) {
-      errno = ECHILD;
-      return -1;
-    }
-    bool kernel_reaps = !(options & WNOHANG) && children_reaped_by_kernel();
     siginfo_t peek{};
-    if (real::waitid(P_ALL, 0, &peek, options | WNOWAIT | (kernel_reaps ? WNOHANG : 0)) != 0) return -1;
-    if (peek.si_pid == 0 && kernel_reaps) {
-      int blocked = block_on_a_real_child(options & (WEXITED | WSTOPPED | WCONTINUED | __WALL | __WCLONE | __WNOTHREAD));
-      if (blocked < 0) return -1;
-      if (blocked > 0) {
-        errno = ECHILD;
-        return -1;
-      }
-      continue;
-    }
-    if (peek.si_pid == 0) {
-      if (only_helpers_remain()) {
-        errno = ECHILD;
-        return -1;
-      }
+    peek_result found = peek_real_child(events_of_waitid(options), (options & WNOHANG) != 0, &peek);
+    if (found == peek_result::failed) return -1;
+    if (found == peek_result::nothing_yet) {
       if (info) *info = peek;
       return 0;
-    }
-    if (is_helper_pid(peek.si_pid)) {
-      consume_helper_event(peek.si_pid, options & (WEXITED | WSTOPPED | WCONTINUED | __WALL | __WCLONE | __WNOTHREAD));
-      continue;
     }
     if (options & WNOWAIT) {
       if (info) *info = peek;
