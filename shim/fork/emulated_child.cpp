@@ -11,6 +11,7 @@
 #include "emulation_slot.h"
 #include "helper_client/helper_pool.h"
 #include "interpose/real_libc.h"
+#include "interpose/thread_block.h"
 #include "interpose/thread_state.h"
 #include "stack_window.h"
 
@@ -49,7 +50,7 @@ struct child_state {
 const char* mirror_path = "";
 constexpr char kMirrorOption[] = "--mirror-child";
 
-__attribute__((tls_model("initial-exec"))) thread_local child_state this_child;
+child_state& this_child() { return thread_block_part<child_state>(this_thread_block().emulated_child); }
 
 void drop_internal_signals(sigset_t* set) {
   for (int signal_number : kLibcInternalSignals) sigdelset(set, signal_number);
@@ -104,32 +105,32 @@ void block_all_signals(sigset_t* old) {
 
 void emulated_child_begin(const sigset_t& caller_mask, char** parent_environ, bool renumber_in_place,
                           void* scratch) {
-  this_child.wanted = caller_mask;
-  this_child.exec_tried = false;
-  this_child.path[0] = '\0';
-  this_child.parent_environ = parent_environ;
-  this_child.child_environ = nullptr;
-  this_child.renumber_in_place = renumber_in_place;
-  this_child.renumbered_count = 0;
-  this_child.moves = static_cast<renumbered*>(scratch);
+  this_child().wanted = caller_mask;
+  this_child().exec_tried = false;
+  this_child().path[0] = '\0';
+  this_child().parent_environ = parent_environ;
+  this_child().child_environ = nullptr;
+  this_child().renumber_in_place = renumber_in_place;
+  this_child().renumbered_count = 0;
+  this_child().moves = static_cast<renumbered*>(scratch);
 }
 
 int emulated_child_set_mask(int how, const sigset_t* set, sigset_t* old) {
-  sigset_t previous = this_child.wanted;
+  sigset_t previous = this_child().wanted;
   if (set != nullptr) {
     sigset_t change = *set;
     drop_internal_signals(&change);
     switch (how) {
       case SIG_BLOCK:
-        sigorset(&this_child.wanted, &this_child.wanted, &change);
+        sigorset(&this_child().wanted, &this_child().wanted, &change);
         break;
       case SIG_UNBLOCK:
         for (int signal_number = 1; signal_number < _NSIG; ++signal_number) {
-          if (sigismember(&change, signal_number) == 1) sigdelset(&this_child.wanted, signal_number);
+          if (sigismember(&change, signal_number) == 1) sigdelset(&this_child().wanted, signal_number);
         }
         break;
       case SIG_SETMASK:
-        this_child.wanted = change;
+        this_child().wanted = change;
         break;
       default:
         return EINVAL;
@@ -140,22 +141,22 @@ int emulated_child_set_mask(int how, const sigset_t* set, sigset_t* old) {
 }
 
 void emulated_child_take_environ() {
-  if (environ == this_child.parent_environ) return;
-  this_child.child_environ = environ;
-  environ = this_child.parent_environ;
+  if (environ == this_child().parent_environ) return;
+  this_child().child_environ = environ;
+  environ = this_child().parent_environ;
 }
 
 char** emulated_child_environ() {
-  return this_child.child_environ != nullptr ? this_child.child_environ : environ;
+  return this_child().child_environ != nullptr ? this_child().child_environ : environ;
 }
 
 void emulated_child_before_exec(const char* path, saved_handlers* saved) {
   if (path != nullptr) {
     size_t length = strnlen(path, kPathMax - 1);
-    memcpy(this_child.path, path, length);
-    this_child.path[length] = '\0';
+    memcpy(this_child().path, path, length);
+    this_child().path[length] = '\0';
   }
-  this_child.exec_tried = true;
+  this_child().exec_tried = true;
   saved_handlers::entry fallback{};
   fallback.handler = reinterpret_cast<unsigned long>(SIG_DFL);
   for (int signal_number = 1; signal_number < _NSIG; ++signal_number) {
@@ -167,7 +168,7 @@ void emulated_child_before_exec(const char* path, saved_handlers* saved) {
     if (handler == SIG_DFL || handler == SIG_IGN) continue;
     if (raw_sigaction(signal_number, &fallback, nullptr) == 0) saved->reset[signal_number] = true;
   }
-  raw_signal_mask(SIG_SETMASK, &this_child.wanted, nullptr);
+  raw_signal_mask(SIG_SETMASK, &this_child().wanted, nullptr);
 }
 
 void emulated_child_exec_failed(const saved_handlers& saved) {
@@ -198,8 +199,8 @@ void emulated_child_continue_in_real_fork() {
   if (pid == 0) {
     if (sigchld_saved) raw_sigaction(SIGCHLD, &child_sigchld, nullptr);
     emulation_slot_reset_in_child();
-    if (this_child.child_environ != nullptr) environ = this_child.child_environ;
-    raw_signal_mask(SIG_SETMASK, &this_child.wanted, nullptr);
+    if (this_child().child_environ != nullptr) environ = this_child().child_environ;
+    raw_signal_mask(SIG_SETMASK, &this_child().wanted, nullptr);
     return;
   }
   if (pid < 0) _exit(kCannotRunStatus);
@@ -221,33 +222,33 @@ void emulated_child_continue_in_real_fork() {
 }
 
 char* const* emulated_child_envp(char* const* envp) {
-  if (this_child.child_environ != nullptr && envp == this_child.parent_environ) return this_child.child_environ;
+  if (this_child().child_environ != nullptr && envp == this_child().parent_environ) return this_child().child_environ;
   return envp;
 }
 
 int emulated_child_renumber(int from, int cmd, int minimum) {
-  if (!this_child.renumber_in_place || this_child.moves == nullptr) return -2;
-  if (this_child.renumbered_count == kRenumberedMax) {
+  if (!this_child().renumber_in_place || this_child().moves == nullptr) return -2;
+  if (this_child().renumbered_count == kRenumberedMax) {
     errno = EMFILE;
     return -1;
   }
   int moved = static_cast<int>(syscall(SYS_fcntl, from, cmd, minimum));
   if (moved < 0) return -1;
-  this_child.moves[this_child.renumbered_count++] = renumbered{from, moved};
+  this_child().moves[this_child().renumbered_count++] = renumbered{from, moved};
   return from;
 }
 
 int emulated_child_dup_source(int fd) {
-  for (int i = this_child.renumbered_count - 1; i >= 0; --i) {
-    if (this_child.moves[i].from == fd) return this_child.moves[i].to;
+  for (int i = this_child().renumbered_count - 1; i >= 0; --i) {
+    if (this_child().moves[i].from == fd) return this_child().moves[i].to;
   }
   return fd;
 }
 
 const char* emulated_child_exec_path() {
-  return this_child.exec_tried && this_child.path[0] != '\0' ? this_child.path : nullptr;
+  return this_child().exec_tried && this_child().path[0] != '\0' ? this_child().path : nullptr;
 }
 
-bool emulated_child_took_environ() { return this_child.child_environ != nullptr; }
+bool emulated_child_took_environ() { return this_child().child_environ != nullptr; }
 
 }  // namespace forkless

@@ -52,7 +52,6 @@ int fcntl_in_child(int fd, int cmd, unsigned long argument) {
 
 }  // namespace
 
-#pragma GCC visibility push(default)
 extern "C" {
 
 int setuid(uid_t uid) {
@@ -142,4 +141,3 @@ int dup3(int from, int to, int flags) {
 }
 
 }  // extern "C"
-#pragma GCC visibility pop

@@ -4,8 +4,8 @@
 //
 // In the child of an emulated fork (in_emulated_child), see emulated_child.h:
 // - exec*: the parent's environ is put back and the child's passed to the
-//   exec explicitly (execv, execvp, execl and execlp take environ; the PATH
-//   search of execvp/execvpe/execlp reads the environ the child set, as
+//   exec explicitly (execv and execvp take environ; the PATH search of
+//   execvp/execvpe reads the environ the child set, as
 //   glibc's does); caught signals are reset and the wanted mask put in place
 //   just before the exec; a failed exec goes on in a real fork of the child;
 // - exit() becomes _exit(): atexit handlers and stdio buffers are the
@@ -16,15 +16,12 @@
 // reaped, so none is left as a child of the new image; none started until
 // the exec returns, which it does only when it failed) and reports to a
 // learning parent.
-//
-// execl, execle and execlp gather their arguments on the stack (alloca, as
-// glibc does): the emulated child must not allocate.
-#include <alloca.h>
+// execl, execle and execlp are the front library's: it gathers their lists
+// on the stack and calls execv, execve and execvp here.
 #include <unistd.h>
 
 #include <cerrno>
 #include <csignal>
-#include <cstdarg>
 #include <cstdlib>
 
 #include "emulated_child.h"
@@ -87,21 +84,6 @@ int exec_through_shim(const char* path, Exec exec) {
   return result;
 }
 
-// Counts the arguments after arg0 up to the terminating null pointer.
-size_t count_list(const char* arg0, va_list args) {
-  size_t count = arg0 != nullptr ? 1 : 0;
-  if (arg0 != nullptr) {
-    while (va_arg(args, const char*) != nullptr) ++count;
-  }
-  return count;
-}
-
-void fill_list(char** argv, const char* arg0, size_t count, va_list args) {
-  argv[0] = const_cast<char*>(arg0);
-  for (size_t i = 1; i < count; ++i) argv[i] = va_arg(args, char*);
-  argv[count] = nullptr;
-}
-
 // An environment the call names: environ, named after the emulated child
 // assigned it and it was taken back, is the child's.
 char* const* child_envp(char* const* envp) {
@@ -120,8 +102,6 @@ int execvp_with(const char* file, char* const argv[], char* const envp[], char* 
 
 using namespace forkless;
 
-// The interposers are the library's exports (the rest is hidden).
-#pragma GCC visibility push(default)
 extern "C" {
 
 int execve(const char* path, char* const argv[], char* const envp[]) {
@@ -148,45 +128,6 @@ int fexecve(int fd, char* const argv[], char* const envp[]) {
 int execveat(int dirfd, const char* path, char* const argv[], char* const envp[], int flags) {
   return exec_through_shim(path,
                            [&](char**) { return real::execveat(dirfd, path, argv, child_envp(envp), flags); });
-}
-
-int execl(const char* path, const char* arg0, ...) {
-  va_list args;
-  va_start(args, arg0);
-  size_t count = count_list(arg0, args);
-  va_end(args);
-  auto** argv = static_cast<char**>(alloca((count + 1) * sizeof(char*)));
-  va_start(args, arg0);
-  fill_list(argv, arg0, count, args);
-  va_end(args);
-  return exec_through_shim(path, [&](char** env) { return real::execve(path, argv, env); });
-}
-
-int execlp(const char* file, const char* arg0, ...) {
-  va_list args;
-  va_start(args, arg0);
-  size_t count = count_list(arg0, args);
-  va_end(args);
-  auto** argv = static_cast<char**>(alloca((count + 1) * sizeof(char*)));
-  va_start(args, arg0);
-  fill_list(argv, arg0, count, args);
-  va_end(args);
-  return exec_through_shim(file, [&](char** env) { return execvp_with(file, argv, env, env); });
-}
-
-int execle(const char* path, const char* arg0, ...) {
-  va_list args;
-  va_start(args, arg0);
-  size_t count = count_list(arg0, args);
-  va_end(args);
-  auto** argv = static_cast<char**>(alloca((count + 1) * sizeof(char*)));
-  va_start(args, arg0);
-  fill_list(argv, arg0, count, args);
-  // The environment follows the terminating null pointer.
-  if (count > 0) va_arg(args, char*);
-  char* const* envp = va_arg(args, char* const*);
-  va_end(args);
-  return exec_through_shim(path, [&](char**) { return real::execve(path, argv, child_envp(envp)); });
 }
 
 void exit(int status) noexcept {
@@ -217,4 +158,3 @@ int pthread_sigmask(int how, const sigset_t* set, sigset_t* old) noexcept {
 }
 
 }  // extern "C"
-#pragma GCC visibility pop

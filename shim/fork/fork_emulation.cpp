@@ -39,6 +39,7 @@
 #include "fork_site_match.h"
 #include "fork_site_rules.h"
 #include "interpose/real_libc.h"
+#include "interpose/thread_block.h"
 #include "interpose/thread_state.h"
 #include "policy/config.h"
 #include "policy/diagnostics.h"
@@ -72,7 +73,7 @@ struct fork_call {
   char site[kSiteNameMax];
 };
 
-__attribute__((tls_model("initial-exec"))) thread_local fork_call this_call;
+fork_call& this_call() { return thread_block_part<fork_call>(this_thread_block().fork_call); }
 
 
 // The thread rule left this fork native: does the size rule take it?
@@ -91,10 +92,10 @@ void set_site(fork_call& call, const char* name) {
   call.site[length] = '\0';
 }
 
-// The decision, with this_call.reason/site filled in. Returns the frame top
+// The decision, with this_call().reason/site filled in. Returns the frame top
 // to snapshot up to (0: whole window) through *frame_top.
 bool decide(void* return_address, uintptr_t entry_sp, uintptr_t* frame_top) {
-  fork_call& call = this_call;
+  fork_call& call = this_call();
   const settings& config = current_settings();
   if (config.fork == fork_mode::native) {
     call.reason = "fork_native";
@@ -135,7 +136,7 @@ bool decide(void* return_address, uintptr_t entry_sp, uintptr_t* frame_top) {
 }
 
 void log_fork(route_kind route, pid_t child, const char* argv0) {
-  fork_call& call = this_call;
+  fork_call& call = this_call();
   if (!call.log) return;
   call_record record{};
   record.api = api_kind::fork;
@@ -156,13 +157,13 @@ using namespace forkless;
 
 extern "C" int forkless_fork_prepare(void* return_address, uintptr_t entry_sp, int kind) {
   // A fork from inside the shim, from an emulated child (its TLS is the
-  // parent thread's: this_call belongs to the fork in progress) or with the
-  // library disabled: plain libc, this_call untouched.
+  // parent thread's: this_call() belongs to the fork in progress) or with the
+  // library disabled: plain libc, this_call() untouched.
   {
     shim_scope probe;
     if (probe.pass_through()) return fork_prepared_plain;
   }
-  fork_call& call = this_call;
+  fork_call& call = this_call();
   call.saved_errno = errno;
   call.kind = kind;
   call.emulate = false;
@@ -216,7 +217,7 @@ extern "C" pid_t forkless_fork_resume(long clone_result) {
   // The child has exec'd or exited; the parent's stack below the caller's
   // frames is garbage, its window is put back first.
   stack_snapshot_restore();
-  fork_call& call = this_call;
+  fork_call& call = this_call();
   this_thread_state().in_emulated_child = false;
   // A child that assigned environ and called none of our functions after it
   // (a raw _exit) left it assigned.
@@ -241,13 +242,13 @@ extern "C" pid_t forkless_fork_native(int kind, int prepared) {
     return pid;
   }
   learn_child_forked();
-  int slot = this_call.learn_slot;
+  int slot = this_call().learn_slot;
   pid_t pid = kind == fork_entry_underscore ? real::_Fork() : real::fork();
   int fork_errno = errno;
   if (pid == 0) {
     emulation_slot_reset_in_child();
     learn_after_fork(slot, 0);
-    errno = this_call.saved_errno;
+    errno = this_call().saved_errno;
     return 0;
   }
   {
@@ -255,7 +256,7 @@ extern "C" pid_t forkless_fork_native(int kind, int prepared) {
     learn_after_fork(slot, pid);
     log_fork(route_kind::native, pid, nullptr);
   }
-  errno = pid < 0 ? fork_errno : this_call.saved_errno;
+  errno = pid < 0 ? fork_errno : this_call().saved_errno;
   return pid;
 }
 
@@ -264,7 +265,7 @@ extern "C" pid_t forkless_fork_without_emulation(int kind) {
     shim_scope probe;
     if (probe.pass_through()) return forkless_fork_native(kind, fork_prepared_plain);
   }
-  fork_call& call = this_call;
+  fork_call& call = this_call();
   call.saved_errno = errno;
   call.learn_slot = -1;
   call.reason = "unsupported_arch";
@@ -273,15 +274,4 @@ extern "C" pid_t forkless_fork_without_emulation(int kind) {
   call.started_us = monotonic_us();
   call.log = true;
   return forkless_fork_native(kind, fork_prepared_native);
-}
-
-extern "C" void forkless_vfork_enter() { ++this_thread_state().vfork_depth; }
-
-extern "C" pid_t forkless_vfork_leave(long vfork_result) {
-  --this_thread_state().vfork_depth;
-  if (vfork_result < 0) {
-    errno = static_cast<int>(-vfork_result);
-    return -1;
-  }
-  return static_cast<pid_t>(vfork_result);
 }

@@ -37,10 +37,6 @@ __attribute__((visibility("hidden"))) int forkless_fork_prepare(void* return_add
                                                                int kind);
 __attribute__((visibility("hidden"))) pid_t forkless_fork_resume(long clone_result);
 __attribute__((visibility("hidden"))) pid_t forkless_fork_native(int kind, int prepared);
-// The program's vfork(): marks the thread as a vfork child's until the parent
-// resumes (thread_state.h).
-__attribute__((visibility("hidden"))) void forkless_vfork_enter();
-__attribute__((visibility("hidden"))) pid_t forkless_vfork_leave(long vfork_result);
 // Architectures without the entry: the native fork, logged as such.
 __attribute__((visibility("hidden"))) pid_t forkless_fork_without_emulation(int kind);
 }

@@ -1,4 +1,4 @@
-/* fork(), __fork() and _Fork() entries, x86-64.
+/* The core's fork() and _Fork() entries, x86-64.
 
    Hazards, and how each is handled:
    - The child of clone(CLONE_VM | CLONE_VFORK) runs on the parent's stack
@@ -16,17 +16,14 @@
      a copy and resume puts it back before anything else.
    - No red zone is in use: the caller made a call, so nothing it keeps lies
      below its stack pointer.
-   vfork() is the program's own, and only marked: forkless_vfork_enter tells
-   every interposer that the thread's memory is a vfork child's until
-   forkless_vfork_leave, in the parent, clears it. The return address is held
-   in %r9 across the system call for the same reason as above.
+   The front library's fork and _Fork jump here (front_entry_x86_64.S) with
+   the program's return address on the stack, as if called directly.
    Other architectures use fork_entry_generic.cpp (native fork only).  */
 
 #if defined(__x86_64__)
 
 #define CLONE_VM_VFORK_SIGCHLD 0x4111 /* CLONE_VM 0x100 | CLONE_VFORK 0x4000 | SIGCHLD 17 */
 #define SYSCALL_CLONE 56
-#define SYSCALL_VFORK 58
 
         .text
 
@@ -89,46 +86,6 @@ name:                                           \
 
 FORK_ENTRY(fork, 0)
 FORK_ENTRY(_Fork, 1)
-
-        .globl  __fork
-        .type   __fork, @function
-        .set    __fork, fork
-
-        .p2align 4
-        .globl  vfork
-        .type   vfork, @function
-vfork:
-        .cfi_startproc
-        sub     $8, %rsp                /* aligns the stack to 16 for the call */
-        .cfi_adjust_cfa_offset 8
-        call    forkless_vfork_enter
-        add     $8, %rsp
-        .cfi_adjust_cfa_offset -8
-        pop     %r9                     /* return address, held across the system call */
-        .cfi_adjust_cfa_offset -8
-        .cfi_register %rip, %r9
-        mov     $SYSCALL_VFORK, %eax
-        syscall
-        push    %r9
-        .cfi_adjust_cfa_offset 8
-        .cfi_offset %rip, -8
-        test    %rax, %rax
-        jnz     1f
-        ret                             /* child: vfork() returned 0 */
-1:
-        mov     %rax, %rdi              /* parent: pid, or -errno */
-        sub     $8, %rsp
-        .cfi_adjust_cfa_offset 8
-        call    forkless_vfork_leave
-        add     $8, %rsp
-        .cfi_adjust_cfa_offset -8
-        ret
-        .cfi_endproc
-        .size   vfork, .-vfork
-
-        .globl  __vfork
-        .type   __vfork, @function
-        .set    __vfork, vfork
 
 #endif
 

@@ -23,6 +23,7 @@
 #include <cstring>
 
 #include "helper_client/inflight_descriptors.h"
+#include "interpose/thread_block.h"
 
 namespace forkless {
 namespace {
@@ -36,15 +37,15 @@ struct thread_stack {
   size_t length;
 };
 
-__attribute__((tls_model("initial-exec"))) thread_local thread_stack this_stack;
+thread_stack& this_stack() { return thread_block_part<thread_stack>(this_thread_block().stack_window); }
 
 pthread_once_t key_once = PTHREAD_ONCE_INIT;
 pthread_key_t buffer_key;
 
-// Runs in the exiting thread, so this_stack is that thread's.
+// Runs in the exiting thread, so this_stack() is that thread's.
 void unmap_buffer(void* buffer) {
   if (buffer == nullptr) return;
-  if (this_stack.buffer == buffer) this_stack.buffer = nullptr;
+  if (this_stack().buffer == buffer) this_stack().buffer = nullptr;
   munmap(buffer, kStackWindowMax + kEmulationScratchBytes);
 }
 
@@ -89,9 +90,9 @@ bool learn_thread_stack() {
     size_t reserved = static_tls_size();
     top = descriptor > low + reserved ? descriptor - reserved : low;
   }
-  this_stack.low = low;
-  this_stack.top = top;
-  this_stack.known = true;
+  this_stack().low = low;
+  this_stack().top = top;
+  this_stack().known = true;
   return true;
 }
 
@@ -148,12 +149,12 @@ bool mapping_top(uintptr_t sp, uintptr_t* top) {
 }  // namespace
 
 bool stack_top_above(uintptr_t sp, uintptr_t* top, const char** reason) {
-  if (!this_stack.known && !learn_thread_stack()) {
+  if (!this_stack().known && !learn_thread_stack()) {
     *reason = "stack_bounds_unknown";
     return false;
   }
-  if (sp >= this_stack.low && sp < this_stack.top) {
-    *top = this_stack.top;
+  if (sp >= this_stack().low && sp < this_stack().top) {
+    *top = this_stack().top;
     return true;
   }
   if (mapping_top(sp, top) && *top > sp) return true;
@@ -162,7 +163,7 @@ bool stack_top_above(uintptr_t sp, uintptr_t* top, const char** reason) {
 }
 
 bool stack_snapshot_ready() {
-  if (this_stack.buffer != nullptr) return true;
+  if (this_stack().buffer != nullptr) return true;
   pthread_once(&key_once, make_key);
   if (buffer_key == static_cast<pthread_key_t>(-1)) return false;
   void* buffer = mmap(nullptr, kStackWindowMax + kEmulationScratchBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -171,22 +172,22 @@ bool stack_snapshot_ready() {
     munmap(buffer, kStackWindowMax + kEmulationScratchBytes);
     return false;
   }
-  this_stack.buffer = static_cast<unsigned char*>(buffer);
+  this_stack().buffer = static_cast<unsigned char*>(buffer);
   return true;
 }
 
 void stack_snapshot_take(uintptr_t from, uintptr_t to) {
   size_t length = to > from ? to - from : 0;
   if (length > kStackWindowMax) length = kStackWindowMax;
-  this_stack.from = from;
-  this_stack.length = length;
-  memcpy(this_stack.buffer, reinterpret_cast<const void*>(from), length);
+  this_stack().from = from;
+  this_stack().length = length;
+  memcpy(this_stack().buffer, reinterpret_cast<const void*>(from), length);
 }
 
-void* emulation_scratch() { return this_stack.buffer + kStackWindowMax; }
+void* emulation_scratch() { return this_stack().buffer + kStackWindowMax; }
 
 void stack_snapshot_restore() {
-  memcpy(reinterpret_cast<void*>(this_stack.from), this_stack.buffer, this_stack.length);
+  memcpy(reinterpret_cast<void*>(this_stack().from), this_stack().buffer, this_stack().length);
 }
 
 }  // namespace forkless

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "inflight_descriptors.h"
+#include "interpose/thread_block.h"
 
 namespace forkless {
 
@@ -129,7 +130,7 @@ struct cached_costly {
   unsigned generation;
   helper_identity values;
 };
-__attribute__((tls_model("initial-exec"))) thread_local cached_costly thread_costly{0, {}};
+cached_costly& thread_costly() { return thread_block_part<cached_costly>(this_thread_block().identity_cache); }
 
 }  // namespace
 
@@ -172,7 +173,7 @@ bool identity_matches(helper_identity& helper, pid_t helper_pid, const char** wh
                                 memcmp(now.namespace_ids, helper.namespace_ids, sizeof now.namespace_ids)))
     return false;
   unsigned generation = identity_generation.load(std::memory_order_acquire);
-  cached_costly& cache = thread_costly;
+  cached_costly& cache = thread_costly();
   if (cache.generation != generation) {
     capture_costly(&cache.values);
     cache.generation = generation;

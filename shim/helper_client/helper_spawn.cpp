@@ -47,6 +47,7 @@
 #include "helper_stall.h"
 #include "inflight_descriptors.h"
 #include "interpose/real_libc.h"
+#include "interpose/thread_block.h"
 #include "restriction_watch.h"
 #include "wire_channel.h"
 
@@ -377,7 +378,7 @@ spawn_result spawn_via_helper_unsaved(const spawn_plan& plan) {
     const wire::status_record& record = outcome.record;
     if (record.stage == static_cast<int32_t>(wire::failure_stage::spawn))
       return {spawn_outcome::failed, -1, record.error, "spawn_error"};
-    __attribute__((tls_model("initial-exec"))) static thread_local char reason_text[48];
+    char (&reason_text)[48] = this_thread_block().context_reason;
     snprintf(reason_text, sizeof reason_text, "context_%s", wire::context_step_name(record.detail));
     return fallback(reason_text);
   }
@@ -400,7 +401,7 @@ void report_result(const spawn_result& result, call_report* report) {
     report->errno_left = result.outcome == spawn_outcome::failed ? result.error : result.errno_left;
     return;
   }
-  __attribute__((tls_model("initial-exec"))) static thread_local char text[64];
+  char (&text)[64] = this_thread_block().fallback_reason;
   snprintf(text, sizeof text, "fallback_%s", result.reason ? result.reason : "?");
   report->reason = text;
 }

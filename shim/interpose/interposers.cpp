@@ -1,5 +1,7 @@
-// The extern "C" layer: every interposer converts arguments and errno and
-// calls the C++ core; decisions live in the core (route.h, *_call.h).
+// The core's definitions of the interposed functions (the front library
+// calls them through the table it gets from forkless_core_attach): each
+// converts arguments and errno and calls the C++ core; decisions live in the
+// core (route.h, *_call.h).
 #include <cerrno>
 #include <cstdarg>
 #include <sched.h>
@@ -22,7 +24,6 @@
 using namespace forkless;
 
 
-#pragma GCC visibility push(default)
 extern "C" {
 
 int system(const char* line) {
@@ -207,4 +208,3 @@ long syscall(long number, ...) {
 }
 
 }  // extern "C"
-#pragma GCC visibility pop

@@ -6,6 +6,8 @@
 #include <type_traits>
 #include <unistd.h>
 
+#include "front_link.h"
+
 namespace forkless::real {
 namespace {
 
@@ -21,7 +23,7 @@ struct missing<R(A...)> {
       return static_cast<R>(-1);
   }
 };
-// A variadic one (syscall): its fixed arguments only.
+// A variadic one (syscall, fcntl, prctl): its fixed arguments only.
 template <typename R, typename... A>
 struct missing<R(A..., ...)> {
   static R call(A..., ...) {
@@ -35,8 +37,7 @@ struct missing<R(A..., ...)> {
 
 // The bounds of the object this code is linked into, from the linker (its
 // ELF header and the end of its bss). Comparing with them costs nothing;
-// dladdr, which this replaces, walks the owning object's whole symbol table
-// (about 20 us for libc's, paid in every process that loads the library).
+// dladdr, which this replaces, walks the owning object's whole symbol table.
 extern "C" const char __ehdr_start[] __attribute__((visibility("hidden")));
 extern "C" const char _end[] __attribute__((visibility("hidden")));
 
@@ -48,18 +49,20 @@ bool inside_this_object(const void* address) {
   return byte >= __ehdr_start && byte < _end;
 }
 
-// The next definition after ours, or nullptr if there is none or it is ours.
-void* resolve(const char* name) {
-  void* address = dlsym(RTLD_NEXT, name);
+// The next definition after forkless's, or nullptr if there is none or it is
+// one of ours. The front has already refused its own.
+void* resolve(int index, const char* name) {
+  const front_services* front = serving_front();
+  void* address = front ? front->next(index) : dlsym(RTLD_NEXT, name);
   if (!address || inside_this_object(address)) return nullptr;
   return address;
 }
 
 template <typename Signature>
-Signature* resolve_once(std::atomic<void*>& slot, const char* name) {
+Signature* resolve_once(std::atomic<void*>& slot, int index, const char* name) {
   void* address = slot.load(std::memory_order_acquire);
   if (!address) {
-    address = resolve(name);
+    address = resolve(index, name);
     if (!address) address = reinterpret_cast<void*>(&missing<Signature>::call);
     slot.store(address, std::memory_order_release);
   }
@@ -68,21 +71,20 @@ Signature* resolve_once(std::atomic<void*>& slot, const char* name) {
 
 }  // namespace
 
-#define FORKLESS_DEFINE_REAL(ret, name, params)                     \
-  namespace {                                                       \
-  std::atomic<void*> name##_slot{nullptr};                          \
-  }                                                                 \
-  name##_signature* name##_address() {                              \
-    return resolve_once<name##_signature>(name##_slot, #name);      \
+#define FORKLESS_DEFINE_REAL(shape, ret, name, params, arguments)            \
+  namespace {                                                                \
+  std::atomic<void*> name##_slot{nullptr};                                   \
+  }                                                                          \
+  name##_signature* name##_address() {                                       \
+    return resolve_once<name##_signature>(name##_slot, index_##name, #name); \
   }
-FORKLESS_LIBC_FUNCTIONS(FORKLESS_DEFINE_REAL)
+FORKLESS_INTERPOSED_FUNCTIONS(FORKLESS_DEFINE_REAL)
 #undef FORKLESS_DEFINE_REAL
 
-void* address_of(const char* name) { return resolve(name); }
-
 void resolve_all() {
-#define FORKLESS_RESOLVE_REAL(ret, name, params) name##_address();
-  FORKLESS_LIBC_FUNCTIONS(FORKLESS_RESOLVE_REAL)
+  if (const front_services* front = serving_front()) front->resolve_all_next();
+#define FORKLESS_RESOLVE_REAL(shape, ret, name, params, arguments) name##_address();
+  FORKLESS_INTERPOSED_FUNCTIONS(FORKLESS_RESOLVE_REAL)
 #undef FORKLESS_RESOLVE_REAL
 }
 

@@ -66,7 +66,6 @@ wire::file_action action_of(file_action_kind kind, int fd, int new_fd = 0, const
 
 }  // namespace
 
-#pragma GCC visibility push(default)
 extern "C" {
 
 int posix_spawn(pid_t* pid, const char* path, const posix_spawn_file_actions_t* file_actions,
@@ -139,4 +138,3 @@ int posix_spawn_file_actions_addtcsetpgrp_np(posix_spawn_file_actions_t* object,
 }
 
 }  // extern "C"
-#pragma GCC visibility pop

@@ -3,14 +3,11 @@
 #include <cerrno>
 
 #include "policy/config.h"
+#include "thread_block.h"
 
 namespace forkless {
 
-namespace {
-__attribute__((tls_model("initial-exec"))) thread_local thread_state state{false, false, 0};
-}
-
-thread_state& this_thread_state() { return state; }
+thread_state& this_thread_state() { return this_thread_block().state; }
 
 shim_scope::shim_scope() : saved_errno_(errno) {
   thread_state& current = this_thread_state();

@@ -8,6 +8,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "interpose/front_link.h"
 #include "interpose/real_libc.h"
 #include "interpose/thread_state.h"
 
@@ -115,7 +116,14 @@ void locked::notify_all() {
   syscall(SYS_futex, reinterpret_cast<unsigned*>(&changes), FUTEX_WAKE_PRIVATE, INT_MAX, nullptr, nullptr, 0);
 }
 
-void fork_safe_locks_at_load() { pthread_atfork(&before_fork, &after_fork_in_parent, &after_fork_in_child); }
+void fork_safe_locks_at_load() {
+  // Served by the front, the handlers run from its registration, made
+  // before the program's (front_abi.h); linked directly, from one of ours.
+  if (const front_services* front = serving_front())
+    front->set_fork_handlers(&before_fork, &after_fork_in_parent, &after_fork_in_child);
+  else
+    pthread_atfork(&before_fork, &after_fork_in_parent, &after_fork_in_child);
+}
 
 void at_fork_child(void (*reset)()) {
   if (child_hook_count < kMaxChildHooks) child_hooks[child_hook_count++] = reset;

@@ -12,8 +12,8 @@
 // Hazards, and how each is handled:
 //  - A fork() by another thread while a lock is held would copy it held into
 //    the child, where no thread will ever release it (a reported worker hung
-//    in fclose). One pthread_atfork registration, made at load before any
-//    other of the library's: prepare takes every lock in the order below, the
+//    in fclose). One pthread_atfork registration, the front library's, made
+//    at its load before any of the program's: prepare takes every lock in the order below, the
 //    parent releases them, the child re-initialises them (it is a copy of
 //    a consistent state: nobody was inside a critical section). Module state
 //    that a child must reset runs in that same child handler (at_fork_child).

@@ -404,15 +404,17 @@ def test_subreaper(r, mode):
 
 
 def fake_helper_tree(r, script):
-    """A copy of the library whose helper program is `script`: the library
-    finds its helper relative to its own path."""
+    """A copy of the library (the front and the core beside it) whose helper
+    program is `script`: the library finds its helper relative to its own
+    path."""
     root = r.fresh_dir("fake")
     libdir = os.path.join(root, "lib", "forkless")
     helperdir = os.path.join(root, "libexec", "forkless")
     os.makedirs(libdir)
     os.makedirs(helperdir)
     lib = os.path.join(libdir, os.path.basename(r.lib))
-    shutil.copy(r.lib, lib)
+    for name in os.listdir(os.path.dirname(r.lib)):
+        shutil.copy(os.path.join(os.path.dirname(r.lib), name), libdir)
     helper = os.path.join(helperdir, "forkless-helper")
     with open(helper, "w") as f:
         f.write(script)

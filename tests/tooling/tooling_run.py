@@ -106,21 +106,36 @@ def test_install_tree(a):
 
 
 def test_library_exports(a):
-    lib = os.path.join(a.build, "lib", "forkless", "libforkless.so")
-    p = run(["readelf", "-d", lib], check_status=0)
-    needed = re.findall(r"\(NEEDED\)\s+Shared library: \[(.*?)\]", p.stdout)
-    if needed != ["libc.so.6"]:
-        raise Failure(f"libforkless.so needs {needed}, expected only libc.so.6")
-    p = run(["nm", "-D", "--defined-only", lib], check_status=0)
-    exported = {line.split()[-1] for line in p.stdout.splitlines() if line.strip()}
-    with open(os.path.join(a.source, "shim", "interpose", "libforkless.map")) as f:
-        allowed = set(re.findall(r"^\s+(\w+);", f.read(), re.M))
-    extra = exported - allowed
-    if extra:
-        raise Failure(f"exported beyond the version script: {sorted(extra)}")
-    for name in ("system", "popen", "pclose", "waitpid", "wait"):
-        if name not in exported:
-            raise Failure(f"{name} is not exported")
+    """The front exports exactly the map made from the one table, the core
+    exactly its attach function; both need nothing but libc, and the core
+    takes no static TLS (it is loaded with dlopen)."""
+    libdir = os.path.join(a.build, "lib", "forkless")
+    front, core = os.path.join(libdir, "libforkless.so"), os.path.join(libdir, "libforkless-core.so")
+    for lib in (front, core):
+        p = run(["readelf", "-d", lib], check_status=0)
+        needed = re.findall(r"\(NEEDED\)\s+Shared library: \[(.*?)\]", p.stdout)
+        if needed != ["libc.so.6"]:
+            raise Failure(f"{lib} needs {needed}, expected only libc.so.6")
+
+    def exports(lib):
+        p = run(["nm", "-D", "--defined-only", lib], check_status=0)
+        return {line.split()[-1] for line in p.stdout.splitlines() if line.strip()}
+
+    with open(os.path.join(a.source, "shim", "interpose", "interposed_functions.h")) as f:
+        table = set(re.findall(r"X\((?:loads|passes|written|entry), [^,]+, (\w+),", f.read()))
+    expected = table | {"execl", "execle", "execlp", "__fork", "vfork", "__vfork"}
+    with open(os.path.join(a.build, "shim", "libforkless.map")) as f:
+        mapped = set(re.findall(r"^\s+(\w+);", f.read(), re.M)) - {"local"}
+    if mapped != expected:
+        raise Failure(f"the export map differs from the table: {sorted(mapped ^ expected)}")
+    got = exports(front)
+    if got != expected:
+        raise Failure(f"libforkless.so exports {sorted(got - expected)} beyond, lacks {sorted(expected - got)}")
+    if exports(core) != {"forkless_core_attach"}:
+        raise Failure(f"libforkless-core.so exports {sorted(exports(core))}")
+    p = run(["readelf", "-lW", core], check_status=0)
+    if re.search(r"^\s+TLS\s", p.stdout, re.M):
+        raise Failure("libforkless-core.so has a TLS segment")
 
 
 def test_diagnostics(a):
