@@ -165,15 +165,21 @@ bool diagnostics_asked() {
   return level != nullptr && *level != '\0' && strcmp(level, "0") != 0;
 }
 
-// One line where the diagnostics go, when they are on: the core did not
-// load, so every call goes to libc.
+// One line where the diagnostics go, when they are on, in their format: the
+// core did not load, so every call goes to libc.
 void note_core_not_loaded(const char* detail) {
   if (!diagnostics_asked()) return;
   char line[512];
-  int length = snprintf(line, sizeof line, "forkless: pid=%d note=core_not_loaded detail=%s\n",
+  int length = snprintf(line, sizeof line, "forkless[%d]: note=core_not_loaded detail=%s\n",
                         static_cast<int>(getpid()), detail ? detail : "?");
   if (length <= 0) return;
-  if (length >= static_cast<int>(sizeof line)) length = sizeof line - 1;
+  if (length >= static_cast<int>(sizeof line)) {
+    length = sizeof line - 1;
+    line[length - 1] = '\n';
+  }
+  // One key=value token: dlerror's words joined.
+  for (char* c = strstr(line, "detail="); c && *c != '\n'; ++c)
+    if (*c == ' ' || *c == '\t') *c = '_';
   const char* file = getenv("FORKLESS_LOG_FILE");
   int fd = file && *file ? open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600) : STDERR_FILENO;
   if (fd < 0) return;
