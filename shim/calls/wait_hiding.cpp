@@ -33,6 +33,7 @@
 #include "helper_client/helper_pool.h"
 #include "helper_client/inflight_descriptors.h"
 #include "interpose/real_libc.h"
+#include "policy/thread_probe.h"
 #include "support/linux_dirent.h"
 
 namespace forkless {
@@ -40,53 +41,58 @@ namespace {
 
 enum class presence { some, none, unknown };
 
-// Does the task's children file list a pid that is not a helper? The first
+// Reading a children file: the digits of a pid may straddle two reads.
+struct children_scan {
+  char number[16];
+  size_t digits;
+  pid_t other;  // the first pid listed that is not a helper's
+};
+
+bool number_ends(children_scan* scan) {
+  if (scan->digits == 0) return false;
+  scan->number[scan->digits] = '\0';
+  scan->digits = 0;
+  pid_t pid = static_cast<pid_t>(atoi(scan->number));
+  if (is_helper_pid(pid)) return false;
+  scan->other = pid;
+  return true;
+}
+
+bool scan_children(const char* data, size_t length, void* context) {
+  auto* scan = static_cast<children_scan*>(context);
+  for (size_t i = 0; i < length; ++i) {
+    char c = data[i];
+    if (c >= '0' && c <= '9') {
+      if (scan->digits < sizeof scan->number - 1) scan->number[scan->digits++] = c;
+    } else if (number_ends(scan)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Does the children file at path list a pid that is not a helper? The first
 // such pid goes to *other.
+presence children_file_has_other(const char* path, pid_t* other) {
+  children_scan scan{};
+  if (scan_inflight_file(path, &scan_children, &scan) != 0) return presence::unknown;
+  if (scan.other == 0) number_ends(&scan);
+  if (scan.other == 0) return presence::none;
+  *other = scan.other;
+  return presence::some;
+}
+
 presence task_has_other_child(const char* tid, pid_t* other) {
   char path[64];
   snprintf(path, sizeof path, "/proc/self/task/%s/children", tid);
-  int fd = open_inflight_file(path, O_RDONLY);
-  if (fd < 0) return presence::unknown;
-  char buffer[1024];
-  char number[16];
-  size_t digits = 0;
-  presence found = presence::none;
-  for (;;) {
-    ssize_t got = read(fd, buffer, sizeof buffer);
-    if (got < 0 && errno == EINTR) continue;
-    if (got < 0) found = presence::unknown;
-    if (got <= 0) break;
-    for (ssize_t i = 0; i < got; ++i) {
-      char c = buffer[i];
-      if (c >= '0' && c <= '9') {
-        if (digits < sizeof number - 1) number[digits++] = c;
-        continue;
-      }
-      if (digits) {
-        number[digits] = '\0';
-        digits = 0;
-        pid_t pid = static_cast<pid_t>(atoi(number));
-        if (!is_helper_pid(pid)) {
-          found = presence::some;
-          *other = pid;
-        }
-      }
-    }
-    if (found == presence::some) break;
-  }
-  if (digits && found != presence::some) {
-    number[digits] = '\0';
-    pid_t pid = static_cast<pid_t>(atoi(number));
-    if (!is_helper_pid(pid)) {
-      found = presence::some;
-      *other = pid;
-    }
-  }
-  close_inflight(&fd);
-  return found;
+  return children_file_has_other(path, other);
 }
 
 presence other_child_presence(pid_t* other) {
+  // Most often the waiting thread made the child itself, or is the only
+  // thread: one file, not every thread's.
+  presence mine = children_file_has_other("/proc/thread-self/children", other);
+  if (mine == presence::some || (mine == presence::none && count_threads() == 1)) return mine;
   int directory = open_inflight_file("/proc/self/task", O_RDONLY | O_DIRECTORY);
   if (directory < 0) return presence::unknown;
   alignas(8) char buffer[2048];

@@ -527,9 +527,14 @@ void helper_pool_at_load() {
   at_fork_child(&forget_all_after_fork);
   bool eager = config.start == helper_start::eager;
   if (config.start == helper_start::default_rule) {
-    // Eager in the first process that loads the library; its descendants
-    // inherit the variable and start lazily.
-    eager = true;
+    // The first process that loads the library: eager where its spawns go
+    // to the helper (FORKLESS_MODE=always). In auto mode most go to libc,
+    // and a helper held open taxes them: every fork and spawn of the
+    // program copies its descriptor table up to the channel's high number
+    // (about 16 us here), every wait for any child reads /proc to hide the
+    // helper. There the helper starts at the first call auto sends to it.
+    // Its descendants inherit the variable and start lazily.
+    eager = config.mode == spawn_mode::always;
     setenv("FORKLESS_HELPER_START", "lazy", 1);
   }
   if (!eager) return;

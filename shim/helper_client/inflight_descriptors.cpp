@@ -73,7 +73,8 @@ int open_inflight_file(const char* path, int flags, unsigned mode) {
 int open_inflight_cwd() { return open_inflight_file(".", O_PATH | O_DIRECTORY); }
 
 ssize_t read_inflight_file(const char* path, char* buffer, size_t capacity) {
-  int fd = open_inflight_file(path, O_RDONLY);
+  locked fence(shim_lock::inflight_descriptors);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return -1;
   size_t total = 0;
   while (total < capacity) {
@@ -82,8 +83,26 @@ ssize_t read_inflight_file(const char* path, char* buffer, size_t capacity) {
     if (got <= 0) break;
     total += static_cast<size_t>(got);
   }
-  close_inflight(&fd);
+  close(fd);
   return static_cast<ssize_t>(total);
+}
+
+int scan_inflight_file(const char* path, bool (*piece)(const char* data, size_t length, void* context),
+                       void* context) {
+  locked fence(shim_lock::inflight_descriptors);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  // One page: what procfs hands out per read.
+  char buffer[4096];
+  int result = 0;
+  for (;;) {
+    ssize_t got = read(fd, buffer, sizeof buffer);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) result = -1;
+    if (got <= 0 || !piece(buffer, static_cast<size_t>(got), context)) break;
+  }
+  close(fd);
+  return result;
 }
 
 int open_inflight_channel(int floor, int* shim_end, int* helper_end) {

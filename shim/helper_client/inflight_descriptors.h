@@ -42,9 +42,17 @@ int open_inflight_channel(int floor, int* shim_end, int* helper_end);
 int open_inflight_file(const char* path, int flags, unsigned mode = 0);
 
 // Reads the file at path (a small one, under /proc) into buffer, up to
-// capacity bytes or its end, its descriptor registered while open. Returns
-// the bytes read, or -1 when it cannot be opened.
+// capacity bytes or its end. Returns the bytes read, or -1 when it cannot be
+// opened. The table's lock is held from the open to the close (a /proc read
+// returns at once), so no fork ever sees the descriptor and none needs
+// registering: two system calls fewer than open, register, close.
 ssize_t read_inflight_file(const char* path, char* buffer, size_t capacity);
+
+// The same for a /proc file of any length: piece(data, length, context) is
+// called for each read until it returns false or the file ends. Returns 0,
+// or -1 when it cannot be opened or read.
+int scan_inflight_file(const char* path, bool (*piece)(const char* data, size_t length, void* context),
+                       void* context);
 
 // Unregisters and closes fd (nothing for -1); sets *fd to -1.
 void close_inflight(int* fd);

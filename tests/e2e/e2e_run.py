@@ -475,14 +475,19 @@ def wait_for_children(pid, want_helper, seconds=2.0):
 
 def test_helper_start(r):
     """FORKLESS_HELPER_START: by default the program that loads the library
-    starts its helper before main and its descendants start theirs lazily
-    (the variable is set to lazy for them); lazy starts none until a spawn;
-    eager starts one in every process."""
+    starts its helper before main where its spawns go to helpers
+    (FORKLESS_MODE=always), and at its first call sent to a helper in auto
+    mode (a helper held open taxes the calls that go to libc); its
+    descendants start theirs lazily (the variable is set to lazy for them);
+    lazy starts none until a spawn; eager starts one in every process."""
     script = 'echo "start=$FORKLESS_HELPER_START"; sleep 30 & echo "sleep=$!"; wait'
-    cases = [(None, True, False, "lazy"), ("lazy", False, False, "lazy"), ("eager", True, True, "eager")]
-    for setting, program_has, descendant_has, inherited in cases:
+    cases = [(None, "always", True, False, "lazy"), (None, None, False, False, "lazy"),
+             ("lazy", "always", False, False, "lazy"), ("eager", None, True, True, "eager")]
+    for setting, mode, program_has, descendant_has, inherited in cases:
         env = base_env()
         env["LD_PRELOAD"] = r.lib
+        if mode:
+            env["FORKLESS_MODE"] = mode
         if setting:
             env["FORKLESS_HELPER_START"] = setting
         proc = subprocess.Popen(["/bin/sh", "-c", script], env=env, cwd=r.work,
@@ -499,7 +504,7 @@ def test_helper_start(r):
                 except OSError:
                     pass
             proc.wait(timeout=TIMEOUT)
-        label = f"FORKLESS_HELPER_START={setting or '(unset)'}"
+        label = f"FORKLESS_HELPER_START={setting or '(unset)'} FORKLESS_MODE={mode or '(unset)'}"
         print(f"{label}: {start}, program's children {sorted(program.values())}, "
               f"its child's children {sorted(descendant.values())}")
         if start != f"start={inherited}":

@@ -153,8 +153,9 @@ class Programs(unittest.TestCase):
 class RunningProcess(unittest.TestCase):
     def test_preloaded_pid(self):
         library = os.path.join(ARGS["build"], "lib", "forkless", "libforkless.so")
-        # sleep is the first process to load the library: it starts its helper before main.
-        sleeper = subprocess.Popen(["sleep", "30"], env=clean_env(LD_PRELOAD=library))
+        # sleep is the first process to load the library: with every spawn sent to a helper, it
+        # starts its helper before main.
+        sleeper = subprocess.Popen(["sleep", "30"], env=clean_env(LD_PRELOAD=library, FORKLESS_MODE="always"))
         try:
             deadline = time.time() + 10
             while True:
