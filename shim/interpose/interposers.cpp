@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "calls/popen_call.h"
+#include "calls/routed_spawn.h"
 #include "calls/system_call.h"
 #include "calls/wait_hiding.h"
 #include "helper_client/context_capture.h"
@@ -27,55 +28,27 @@ using namespace forkless;
 extern "C" {
 
 int system(const char* line) {
-  shim_scope scope;
-  if (scope.pass_through()) {
-    int status = real::system(line);
-    scope.keep_errno();
-    return status;
-  }
-  long started = monotonic_us();
-  spawn_in_flight counted;
-  route_decision route = route_for_call(api_kind::system);
-  if (route.route != route_kind::helper) {
-    int status = real::system(line);
-    scope.keep_errno();
-    log_spawn_call(api_kind::system, route, call_report{false, route.reason, -1}, started, "sh", -1);
-    return status;
-  }
-  call_report report;
-  int status;
-  if (line == nullptr) {
-    // glibc: "is a shell available?" is system("exit 0") == 0.
-    status = system_via_helper("exit 0", &report) == 0;
-  } else {
-    status = system_via_helper(line, &report);
-  }
-  scope.keep_errno();
-  log_spawn_call(api_kind::system, route, report, started, "sh", report.child);
-  return status;
+  return routed_spawn(
+      api_kind::system, "sh", [&] { return real::system(line); }, [&] { return real::system(line); },
+      [&](call_report* report, shim_scope& scope) {
+        // glibc: "is a shell available?" is system("exit 0") == 0.
+        int status = line == nullptr ? system_via_helper("exit 0", report) == 0 : system_via_helper(line, report);
+        scope.keep_errno();
+        return status;
+      },
+      [](int, const call_report& report) { return report.child; });
 }
 
 FILE* popen(const char* command, const char* mode) {
-  shim_scope scope;
-  if (scope.pass_through()) {
-    FILE* stream = real::popen(command, mode);
-    scope.keep_errno();
-    return stream;
-  }
-  long started = monotonic_us();
-  spawn_in_flight counted;
-  route_decision route = route_for_call(api_kind::popen);
-  if (route.route != route_kind::helper) {
-    FILE* stream = popen_natively(command, mode);
-    scope.keep_errno();
-    log_spawn_call(api_kind::popen, route, call_report{false, route.reason, -1}, started, "sh", -1);
-    return stream;
-  }
-  call_report report;
-  FILE* stream = popen_via_helper(command, mode, &report);
-  scope.keep_errno();
-  log_spawn_call(api_kind::popen, route, report, started, "sh", report.child);
-  return stream;
+  return routed_spawn(
+      api_kind::popen, "sh", [&] { return real::popen(command, mode); },
+      [&] { return popen_natively(command, mode); },
+      [&](call_report* report, shim_scope& scope) {
+        FILE* stream = popen_via_helper(command, mode, report);
+        scope.keep_errno();
+        return stream;
+      },
+      [](FILE*, const call_report& report) { return report.child; });
 }
 
 int pclose(FILE* stream) {

@@ -12,6 +12,7 @@
 #include <spawn.h>
 
 #include "calls/posix_spawn_call.h"
+#include "calls/routed_spawn.h"
 #include "calls/spawn_file_actions.h"
 #include "policy/diagnostics.h"
 #include "policy/route.h"
@@ -26,30 +27,17 @@ namespace {
 using wire::file_action_kind;
 
 int spawn_entry(api_kind api, const spawn_call& call) {
-  shim_scope scope;
-  if (scope.pass_through()) {
-    int result = posix_spawn_natively(call);
-    scope.keep_errno();
-    return result;
-  }
-  long started = monotonic_us();
-  spawn_in_flight counted;
-  route_decision route = route_for_call(api);
-  call_report report;
-  int result;
-  if (route.route == route_kind::helper) {
-    result = posix_spawn_via_helper(call, &report);
-  } else {
-    report.reason = route.reason;
-    result = posix_spawn_natively(call);
-  }
-  if (!report.via_helper)
-    scope.keep_errno();  // libc made the call: its errno stands
-  else if (report.errno_left != 0)
-    scope.set_result_errno(report.errno_left);  // as glibc's child, which shares errno, leaves it
-
-  log_spawn_call(api, route, report, started, call.file, result == 0 && call.pid ? *call.pid : report.child);
-  return result;
+  return routed_spawn(
+      api, call.file, [&] { return posix_spawn_natively(call); }, [&] { return posix_spawn_natively(call); },
+      [&](call_report* report, shim_scope& scope) {
+        int result = posix_spawn_via_helper(call, report);
+        if (!report->via_helper)
+          scope.keep_errno();  // libc made the call: its errno stands
+        else if (report->errno_left != 0)
+          scope.set_result_errno(report->errno_left);  // as glibc's child, which shares errno, leaves it
+        return result;
+      },
+      [&](int result, const call_report& report) { return result == 0 && call.pid ? *call.pid : report.child; });
 }
 
 // libc's result as is; the action is noted when libc accepted it.

@@ -170,6 +170,20 @@ class RunningProcess(unittest.TestCase):
             self.assertIn(library, data["by_topic"]["library"]["text"])
             self.assertIn("1 helper(s) running", data["by_topic"]["helpers"]["text"])
             self.assertRegex(data["by_topic"]["helpers"]["text"], r"\d+ KiB resident")
+            self.assertEqual(data["by_topic"]["core"]["text"], "libforkless-core.so is loaded")
+        finally:
+            sleeper.kill()
+            sleeper.wait()
+
+    def test_preloaded_pid_before_its_first_spawn(self):
+        library = os.path.join(ARGS["build"], "lib", "forkless", "libforkless.so")
+        # A descendant (lazy start) that has not spawned: the front only.
+        sleeper = subprocess.Popen(["sleep", "30"], env=clean_env(LD_PRELOAD=library, FORKLESS_HELPER_START="lazy"))
+        try:
+            time.sleep(0.2)
+            data = doctor("--pid", str(sleeper.pid))
+            self.assertEqual(data["by_topic"]["library"]["verdict"], "ok")
+            self.assertIn("not loaded yet", data["by_topic"]["core"]["text"])
         finally:
             sleeper.kill()
             sleeper.wait()

@@ -209,23 +209,26 @@ def concurrency_table(look, writers, callers):
 
 
 def auto_table(look):
-    """FORKLESS_MODE=auto against native and against always, every case of the route plan."""
+    """FORKLESS_MODE=auto against native, against the same native calls with the library loaded
+    (preloaded: every child then loads the library as under auto), and against always, every case
+    of the route plan."""
     rows = []
     cases = sorted({(c["gib"], c["pages"], int(c["writers"]), int(c["callers"]), c["api"])
                     for c in look.cases.values() if c["kind"] == "spawn" and c["route"] == "auto"},
                    key=lambda k: (k[1] != "small", k[0], k[2], k[3], API_ORDER.index(k[4])))
     for gib, pages, writers, callers, api in cases:
         got = {route: spawn(look, api, gib, pages, writers, callers, route)
-               for route in ("native", "auto", "forkless")}
+               for route in ("native", "preloaded", "auto", "forkless")}
         rows.append([f"{API_LABEL[api]}, {gib:g} GiB, {writers} writer{'s' if writers != 1 else ''}, "
                      f"{callers} caller{'s' if callers != 1 else ''}",
                      ms(field(got["native"], "p50_us")), ms(field(got["auto"], "p50_us")),
                      ms(field(got["forkless"], "p50_us")),
                      ratio(field(got["auto"], "p50_us"), field(got["native"], "p50_us")),
+                     ratio(field(got["auto"], "p50_us"), field(got["preloaded"], "p50_us")),
                      ratio(field(got["forkless"], "p50_us"), field(got["native"], "p50_us")),
                      route_text(got["auto"])])
-    return table(["case", "native p50 ms", "auto p50 ms", "always p50 ms", "auto/native", "always/native",
-                  "auto's route"], rows)
+    return table(["case", "native p50 ms", "auto p50 ms", "always p50 ms", "auto/native",
+                  "auto/preloaded native", "always/native", "auto's route"], rows)
 
 
 def fd_table(look):

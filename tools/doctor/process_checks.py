@@ -80,6 +80,11 @@ def check_process(pid, library=None):
                          if line.split() and line.split()[-1].endswith("/libforkless.so")})
         found.append(finding("ok", "library", f"libforkless.so is loaded: {mapped[0]}") if mapped else
                      finding("no", "library", "libforkless.so is not loaded"))
+        if mapped:
+            core = any(line.split() and line.split()[-1].endswith("/libforkless-core.so")
+                       for line in maps.splitlines())
+            found.append(finding("info", "core", "libforkless-core.so is loaded" if core else
+                                 "libforkless-core.so is not loaded yet (it is, at the process's first spawn)"))
     environ = read_text(f"/proc/{pid}/environ")
     if environ is None:
         found.append(finding("info", "preload", "its environment cannot be read"))
