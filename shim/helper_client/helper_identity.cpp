@@ -33,16 +33,13 @@ constexpr int kPrGetMemoryDenyWriteExecute = 66;
 // mapping made for the call (NGROUPS_MAX is 65536: 256 KiB).
 constexpr int kInlineGroups = 1024;
 
-uint64_t hash_bytes(const void* data, size_t size, uint64_t hash = 1469598103934665603ull) {
-  const auto* bytes = static_cast<const uint8_t*>(data);
-  for (size_t i = 0; i < size; ++i) hash = (hash ^ bytes[i]) * 1099511628211ull;
-  return hash;
-}
+// FNV-1a's 64-bit prime.
+constexpr uint64_t kFnvPrime = 1099511628211ull;
 
-uint64_t hash_file(const char* path, uint64_t hash = 1469598103934665603ull) {
+uint64_t hash_file(const char* path, uint64_t hash = kIdentityHashSeed) {
   char buffer[4096];
   ssize_t length = read_inflight_file(path, buffer, sizeof buffer);
-  return length < 0 ? hash : hash_bytes(buffer, static_cast<size_t>(length), hash);
+  return length < 0 ? hash : identity_hash(buffer, static_cast<size_t>(length), hash);
 }
 
 // Every supplementary group, however many: count and hash.
@@ -51,7 +48,7 @@ void capture_groups(helper_identity* identity) {
   int count = getgroups(kInlineGroups, inline_groups);
   if (count >= 0) {
     identity->group_count = count;
-    identity->groups_hash = hash_bytes(inline_groups, sizeof(gid_t) * static_cast<size_t>(count));
+    identity->groups_hash = identity_hash(inline_groups, sizeof(gid_t) * static_cast<size_t>(count));
     return;
   }
   // More than fit: read them all into a mapping (retried if the set grows
@@ -67,7 +64,7 @@ void capture_groups(helper_identity* identity) {
     count = getgroups(all + 1, static_cast<gid_t*>(memory));
     if (count >= 0) {
       identity->group_count = count;
-      identity->groups_hash = hash_bytes(memory, sizeof(gid_t) * static_cast<size_t>(count));
+      identity->groups_hash = identity_hash(memory, sizeof(gid_t) * static_cast<size_t>(count));
     }
     munmap(memory, bytes);
     if (count >= 0) return;
@@ -111,13 +108,9 @@ void capture_costly(helper_identity* identity) {
   ssize_t length = read_inflight_file("/proc/thread-self/status", status, sizeof status - 1);
   if (length > 0) {
     status[length] = '\0';
-    if (const char* line = strstr(status, "\nSeccomp_filters:")) identity->seccomp_filters = atoi(line + 17);
-    // "CapBnd:\t...\nCapAmb:\t...\n" are adjacent lines: one hash of both.
-    if (const char* line = strstr(status, "\nCapBnd:")) {
-      const char* end = strstr(line, "\nNoNewPrivs:");
-      identity->bounding_and_ambient_hash =
-          hash_bytes(line, end ? static_cast<size_t>(end - line) : strlen(line));
-    }
+    status_restrictions parsed = parse_status_restrictions(status);
+    identity->seccomp_filters = parsed.seccomp_filters;
+    identity->bounding_and_ambient_hash = parsed.bounding_and_ambient_hash;
   }
   // The label the thread runs with and the one its next exec takes
   // (setexeccon, aa_change_onexec): a native child execs with the latter.
@@ -133,6 +126,24 @@ struct cached_costly {
 cached_costly& thread_costly() { return thread_block_part<cached_costly>(this_thread_block().identity_cache); }
 
 }  // namespace
+
+uint64_t identity_hash(const void* data, size_t size, uint64_t hash) {
+  const auto* bytes = static_cast<const uint8_t*>(data);
+  for (size_t i = 0; i < size; ++i) hash = (hash ^ bytes[i]) * kFnvPrime;
+  return hash;
+}
+
+status_restrictions parse_status_restrictions(const char* status) {
+  static constexpr char kFilters[] = "\nSeccomp_filters:";
+  status_restrictions parsed{-1, 0};
+  if (const char* line = strstr(status, kFilters)) parsed.seccomp_filters = atoi(line + sizeof kFilters - 1);
+  // "CapBnd:\t...\nCapAmb:\t...\n" are adjacent lines: one hash of both.
+  if (const char* line = strstr(status, "\nCapBnd:")) {
+    const char* end = strstr(line, "\nNoNewPrivs:");
+    parsed.bounding_and_ambient_hash = identity_hash(line, end ? static_cast<size_t>(end - line) : strlen(line));
+  }
+  return parsed;
+}
 
 void capture_identity(helper_identity* identity) {
   memset(identity, 0, sizeof *identity);

@@ -20,6 +20,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <sys/types.h>
 
@@ -54,6 +55,26 @@ struct helper_identity {
   uint64_t bounding_and_ambient_hash;
   uint64_t lsm_label_hash;
 };
+
+// The pure parts of the readers, input to output.
+
+// FNV-1a (64 bits) of size bytes, continued from hash: how the identity
+// keeps in one word what it only compares for equality (the groups, the
+// cgroup, the LSM labels, the capability lines).
+inline constexpr uint64_t kIdentityHashSeed = 14695981039346656037ull;  // FNV-1a's 64-bit offset basis
+uint64_t identity_hash(const void* data, size_t size, uint64_t hash = kIdentityHashSeed);
+
+// What the costly part takes from /proc/thread-self/status (a terminated
+// text): the Seccomp_filters count (-1 without that line; garbage reads as
+// 0) and one hash of the adjacent CapBnd and CapAmb lines, from the newline
+// before "CapBnd:" up to the one before "NoNewPrivs:" (or the text's end;
+// 0 without a CapBnd line). A key counts only at the start of a line after
+// the first (the status file starts with Name:).
+struct status_restrictions {
+  int seccomp_filters;
+  uint64_t bounding_and_ambient_hash;
+};
+status_restrictions parse_status_restrictions(const char* status);
 
 // Bumped by the interposers of calls that can change the costly part.
 extern std::atomic<unsigned> identity_generation;
