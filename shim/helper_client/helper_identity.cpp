@@ -153,56 +153,71 @@ void capture_identity(helper_identity* identity) {
   identity->namespaces_known = false;
 }
 
-bool identity_matches(helper_identity& helper, pid_t helper_pid, const char** what) {
+const char* cheap_identity_difference(const helper_identity& now, const helper_identity& helper) {
+  if (memcmp(now.uid, helper.uid, sizeof now.uid) || memcmp(now.gid, helper.gid, sizeof now.gid)) return "ids";
+  if (now.group_count < 0 || now.group_count != helper.group_count || now.groups_hash != helper.groups_hash)
+    return "groups";
+  if (memcmp(now.capabilities, helper.capabilities, sizeof now.capabilities)) return "capabilities";
+  if (now.securebits != helper.securebits) return "securebits";
+  if (now.no_new_privs != helper.no_new_privs) return "no_new_privs";
+  if (now.memory_deny_write_execute != helper.memory_deny_write_execute) return "memory_deny_write_execute";
+  if (now.seccomp_mode != helper.seccomp_mode) return "seccomp";
+  if (now.session_keyring != helper.session_keyring) return "session_keyring";
+  if (now.session != helper.session) return "session";
+  if (now.root_device != helper.root_device || now.root_inode != helper.root_inode) return "root";
+  if (now.cgroup_hash != helper.cgroup_hash) return "cgroup";
+  return nullptr;
+}
+
+const char* costly_identity_difference(helper_identity& helper, const helper_identity& costly, unsigned generation) {
+  if (!helper.costly_known) {
+    // Nothing that changes the costly part went through the shim since the
+    // helper started: what this thread reads now is what the helper got.
+    if (generation != helper.costly_generation) return "filters_unknown";
+    helper.seccomp_filters = costly.seccomp_filters;
+    helper.bounding_and_ambient_hash = costly.bounding_and_ambient_hash;
+    helper.lsm_label_hash = costly.lsm_label_hash;
+    helper.costly_known = true;
+    return nullptr;
+  }
+  if (costly.seccomp_filters != helper.seccomp_filters) return "seccomp_filters";
+  if (costly.bounding_and_ambient_hash != helper.bounding_and_ambient_hash) return "bounding_or_ambient";
+  if (costly.lsm_label_hash != helper.lsm_label_hash) return "lsm_label";
+  return nullptr;
+}
+
+namespace {
+
+// The first difference, each part read only once the parts before it match.
+const char* read_identity_difference(helper_identity& helper, pid_t helper_pid) {
   helper_identity now;
   memset(&now, 0, sizeof now);
   capture_cheap(&now);
-  auto differs = [&](const char* name, bool different) {
-    if (different && what) *what = name;
-    return different;
-  };
-  if (differs("ids", memcmp(now.uid, helper.uid, sizeof now.uid) || memcmp(now.gid, helper.gid, sizeof now.gid)) ||
-      differs("groups", now.group_count < 0 || now.group_count != helper.group_count ||
-                            now.groups_hash != helper.groups_hash) ||
-      differs("capabilities", memcmp(now.capabilities, helper.capabilities, sizeof now.capabilities)) ||
-      differs("securebits", now.securebits != helper.securebits) ||
-      differs("no_new_privs", now.no_new_privs != helper.no_new_privs) ||
-      differs("memory_deny_write_execute", now.memory_deny_write_execute != helper.memory_deny_write_execute) ||
-      differs("seccomp", now.seccomp_mode != helper.seccomp_mode) ||
-      differs("session_keyring", now.session_keyring != helper.session_keyring) ||
-      differs("session", now.session != helper.session) ||
-      differs("root", now.root_device != helper.root_device || now.root_inode != helper.root_inode) ||
-      differs("cgroup", now.cgroup_hash != helper.cgroup_hash))
-    return false;
+  if (const char* difference = cheap_identity_difference(now, helper)) return difference;
   if (!helper.namespaces_known) {
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/ns", static_cast<int>(helper_pid));
-    if (differs("namespaces_unknown", !read_namespace_ids(path, helper.namespace_ids))) return false;
+    if (!read_namespace_ids(path, helper.namespace_ids)) return "namespaces_unknown";
     helper.namespaces_known = true;
   }
-  if (differs("namespaces", !read_namespace_ids("/proc/thread-self/ns", now.namespace_ids) ||
-                                memcmp(now.namespace_ids, helper.namespace_ids, sizeof now.namespace_ids)))
-    return false;
+  if (!read_namespace_ids("/proc/thread-self/ns", now.namespace_ids) ||
+      memcmp(now.namespace_ids, helper.namespace_ids, sizeof now.namespace_ids))
+    return "namespaces";
   unsigned generation = identity_generation.load(std::memory_order_acquire);
   cached_costly& cache = thread_costly();
   if (cache.generation != generation) {
     capture_costly(&cache.values);
     cache.generation = generation;
   }
-  const helper_identity& costly = cache.values;
-  if (!helper.costly_known) {
-    // Nothing that changes the costly part went through the shim since the
-    // helper started: what this thread reads now is what the helper got.
-    if (generation != helper.costly_generation) return !differs("filters_unknown", true);
-    helper.seccomp_filters = costly.seccomp_filters;
-    helper.bounding_and_ambient_hash = costly.bounding_and_ambient_hash;
-    helper.lsm_label_hash = costly.lsm_label_hash;
-    helper.costly_known = true;
-    return true;
-  }
-  return !(differs("seccomp_filters", costly.seccomp_filters != helper.seccomp_filters) ||
-           differs("bounding_or_ambient", costly.bounding_and_ambient_hash != helper.bounding_and_ambient_hash) ||
-           differs("lsm_label", costly.lsm_label_hash != helper.lsm_label_hash));
+  return costly_identity_difference(helper, cache.values, generation);
+}
+
+}  // namespace
+
+bool identity_matches(helper_identity& helper, pid_t helper_pid, const char** what) {
+  const char* difference = read_identity_difference(helper, helper_pid);
+  if (difference != nullptr && what) *what = difference;
+  return difference == nullptr;
 }
 
 }  // namespace forkless

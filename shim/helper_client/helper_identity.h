@@ -56,7 +56,23 @@ struct helper_identity {
   uint64_t lsm_label_hash;
 };
 
-// The pure parts of the readers, input to output.
+// The pure parts, input to output.
+
+// What decides that a helper cannot carry the caller's context: the name
+// identity_matches reports for the first difference, in this order, or
+// nullptr.
+//
+// The part read on every call, `now` against the helper's start: ids,
+// groups (a failed read, count -1, differs from anything), capabilities,
+// securebits, no_new_privs, memory-deny-write-execute, seccomp mode,
+// session keyring, session, root, cgroup.
+const char* cheap_identity_difference(const helper_identity& now, const helper_identity& helper);
+// The costly part (seccomp filters, bounding and ambient sets, LSM label)
+// as the calling thread last read it in `generation`. At the first
+// comparison the helper's is not known yet: it is taken from `costly` if
+// the generation has not moved since the helper started ("filters_unknown"
+// otherwise: something may have changed it since).
+const char* costly_identity_difference(helper_identity& helper, const helper_identity& costly, unsigned generation);
 
 // FNV-1a (64 bits) of size bytes, continued from hash: how the identity
 // keeps in one word what it only compares for equality (the groups, the
