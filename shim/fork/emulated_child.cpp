@@ -49,8 +49,13 @@ constexpr char kMirrorOption[] = "--mirror-child";
 
 child_state& this_child() { return thread_block_part<child_state>(this_thread_block().emulated_child); }
 
+// glibc's sigdelset refuses the internal signals (EINVAL, the set left as
+// it was), so their bits are cleared directly: signal n is bit n - 1 of the
+// set's words, as the kernel reads it.
 void drop_internal_signals(sigset_t* set) {
-  for (int signal_number : kLibcInternalSignals) sigdelset(set, signal_number);
+  constexpr int kWordBits = 8 * sizeof set->__val[0];
+  for (int signal_number : kLibcInternalSignals)
+    set->__val[(signal_number - 1) / kWordBits] &= ~(1ul << ((signal_number - 1) % kWordBits));
 }
 
 long raw_sigaction(int signal_number, const saved_handlers::entry* action, saved_handlers::entry* old) {
