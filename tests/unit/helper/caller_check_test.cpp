@@ -15,36 +15,19 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 using namespace forkless::helper;
 
 namespace {
 
-constexpr char kStatus[] =
-    "Name:\tnode\n"
-    "Umask:\t0022\n"
-    "State:\tS (sleeping)\n"
+// A status file's credential lines, in the kernel's order, and what lies
+// between them.
+constexpr char kIds[] =
     "Uid:\t1000\t1000\t1000\t1000\n"
-    "Gid:\t1000\t1000\t1000\t1000\n"
-    "FDSize:\t64\n"
-    "Groups:\t4 24 27 1000 \n"
-    "SigBlk:\t0000000000000000\n"
-    "SigIgn:\t0000000000001000\n"
-    "SigCgt:\t0000000188004a02\n"
-    "CapInh:\t0000000000000000\n"
-    "CapPrm:\t0000000000000000\n"
-    "CapEff:\t0000000000000000\n"
-    "CapBnd:\t000001ffffffffff\n"
-    "CapAmb:\t0000000000000000\n"
-    "NoNewPrivs:\t0\n"
-    "Seccomp:\t0\n"
-    "Seccomp_filters:\t0\n"
-    "Speculation_Store_Bypass:\tthread vulnerable\n";
-
-constexpr char kSignature[] =
-    "Uid:\t1000\t1000\t1000\t1000\n"
-    "Gid:\t1000\t1000\t1000\t1000\n"
-    "Groups:\t4 24 27 1000 \n"
+    "Gid:\t1000\t1000\t1000\t1000\n";
+constexpr char kGroups[] = "Groups:\t4 24 27 1000 \n";
+constexpr char kRestrictions[] =
     "CapInh:\t0000000000000000\n"
     "CapPrm:\t0000000000000000\n"
     "CapEff:\t0000000000000000\n"
@@ -53,6 +36,12 @@ constexpr char kSignature[] =
     "NoNewPrivs:\t0\n"
     "Seccomp:\t0\n"
     "Seccomp_filters:\t0\n";
+
+const std::string kStatus = std::string("Name:\tnode\nUmask:\t0022\nState:\tS (sleeping)\n") + kIds +
+                            "FDSize:\t64\n" + kGroups +
+                            "SigBlk:\t0000000000000000\nSigIgn:\t0000000000001000\nSigCgt:\t0000000188004a02\n" +
+                            kRestrictions + "Speculation_Store_Bypass:\tthread vulnerable\n";
+const std::string kSignature = std::string(kIds) + kGroups + kRestrictions;
 
 struct signature_result {
   bool ok;
@@ -85,14 +74,17 @@ TEST(HelperSignature, TheCredentialLinesInOrder) {
 }
 
 TEST(HelperSignature, OrderOfTheFileDoesNotMatter) {
-  // The signature follows the key list, not the file.
-  std::string reordered = std::string("Name:\tx\nSeccomp_filters:\t0\nSeccomp:\t0\nNoNewPrivs:\t0\n") +
-                          "CapAmb:\t0000000000000000\nCapBnd:\t000001ffffffffff\nCapEff:\t0000000000000000\n" +
-                          "CapPrm:\t0000000000000000\nCapInh:\t0000000000000000\nGroups:\t4 24 27 1000 \n" +
-                          "Gid:\t1000\t1000\t1000\t1000\nUid:\t1000\t1000\t1000\t1000\nSigIgn:\t0000000000001000\n";
-  signature_result result = signature_of(reordered);
+  // The signature follows the key list, not the file: the same lines in
+  // reverse give the same signature.
+  std::vector<std::string> lines;
+  std::istringstream in(kStatus);
+  for (std::string line; std::getline(in, line);) lines.push_back(line + "\n");
+  std::string reversed;
+  for (auto line = lines.rbegin(); line != lines.rend(); ++line) reversed += *line;
+  signature_result result = signature_of(reversed);
   ASSERT_TRUE(result.ok);
   EXPECT_EQ(result.text, kSignature);
+  EXPECT_EQ(result.ignored, 0x1000u);
 }
 
 TEST(HelperSignature, AnyCredentialChangeChangesIt) {
@@ -161,8 +153,8 @@ TEST(HelperSignature, NoKeyAtAllFails) {
 
 TEST(HelperSignature, TooLongForTheBufferFails) {
   std::string text = kStatus;
-  EXPECT_TRUE(signature_of(text, true, strlen(kSignature)).ok);  // exactly fits
-  EXPECT_FALSE(signature_of(text, true, strlen(kSignature) - 1).ok);
+  EXPECT_TRUE(signature_of(text, true, kSignature.size()).ok);  // exactly fits
+  EXPECT_FALSE(signature_of(text, true, kSignature.size() - 1).ok);
   std::string groups = "Groups:\t";
   for (int group = 0; group < 400; ++group) groups += std::to_string(100000 + group) + " ";
   text.replace(text.find("Groups:\t4 24 27 1000 "), 21, groups);
