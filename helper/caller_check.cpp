@@ -13,16 +13,17 @@
 namespace forkless::helper {
 namespace {
 
+// Room for a signature: the eleven lines of an ordinary thread take about
+// 400 bytes, which leaves a Groups line of some 200 groups. A longer one
+// fails the check (credential_signature_of), which refuses the caller.
 constexpr size_t kSignatureBytes = 2048;
 char own_signature[kSignatureBytes];
 size_t own_signature_length = 0;
 
-// The status lines that make up a thread's privileges, concatenated; and,
-// when ignored_signals is given, the SigIgn mask.
+// The credential signature of the status file at path (read into a stack
+// buffer: the lines the signature takes come in its first 8 KiB).
 bool credential_signature(const char* path, char* out, size_t capacity, size_t* length,
                           uint64_t* ignored_signals) {
-  static const char* const keys[] = {"Uid:",    "Gid:",    "Groups:", "CapInh:",     "CapPrm:",        "CapEff:",
-                                     "CapBnd:", "CapAmb:", "NoNewPrivs:", "Seccomp:", "Seccomp_filters:"};
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;
   char status[8192];
@@ -36,6 +37,15 @@ bool credential_signature(const char* path, char* out, size_t capacity, size_t* 
   }
   close(fd);
   status[total] = '\0';
+  return credential_signature_of(status, out, capacity, length, ignored_signals);
+}
+
+}  // namespace
+
+bool credential_signature_of(const char* status, char* out, size_t capacity, size_t* length,
+                             uint64_t* ignored_signals) {
+  static const char* const keys[] = {"Uid:",    "Gid:",    "Groups:", "CapInh:",     "CapPrm:",        "CapEff:",
+                                     "CapBnd:", "CapAmb:", "NoNewPrivs:", "Seccomp:", "Seccomp_filters:"};
   size_t used = 0;
   for (const char* key : keys) {
     size_t key_length = strlen(key);
@@ -54,17 +64,24 @@ bool credential_signature(const char* path, char* out, size_t capacity, size_t* 
   }
   *length = used;
   if (ignored_signals) {
-    const char* line = strstr(status, "\nSigIgn:");
+    static constexpr char kSigIgn[] = "\nSigIgn:";
+    const char* line = strstr(status, kSigIgn);
     if (!line) return false;
+    const char* value = line + sizeof kSigIgn - 1;
     char* end = nullptr;
-    *ignored_signals = strtoull(line + 8, &end, 16);
-    if (end == line + 8) return false;
+    *ignored_signals = strtoull(value, &end, 16);
+    if (end == value) return false;
   }
   return used > 0;
 }
 
-// The first line of a small /proc file, parsed as a number in `base`.
-bool read_number(const char* path, int base, long long* value) {
+bool parse_proc_number(const char* text, int base, long long* value) {
+  char* end = nullptr;
+  *value = strtoll(text, &end, base);
+  return end != text;
+}
+
+bool read_proc_number(const char* path, int base, long long* value) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;
   char text[64];
@@ -75,12 +92,8 @@ bool read_number(const char* path, int base, long long* value) {
   close(fd);
   if (got <= 0) return false;
   text[got] = '\0';
-  char* end = nullptr;
-  *value = strtoll(text, &end, base);
-  return end != text;
+  return parse_proc_number(text, base, value);
 }
-
-}  // namespace
 
 bool capture_own_credentials() {
   char path[64];
@@ -115,9 +128,9 @@ bool read_caller_process_settings(pid_t caller, wire::process_context* context) 
   char path[64];
   long long oom = 0, filter = 0;
   snprintf(path, sizeof path, "/proc/%d/oom_score_adj", static_cast<int>(caller));
-  if (!read_number(path, 10, &oom)) return false;
+  if (!read_proc_number(path, 10, &oom)) return false;
   snprintf(path, sizeof path, "/proc/%d/coredump_filter", static_cast<int>(caller));
-  if (!read_number(path, 16, &filter)) return false;
+  if (!read_proc_number(path, 16, &filter)) return false;
   context->oom_score_adj = static_cast<int32_t>(oom);
   context->coredump_filter = static_cast<uint32_t>(filter);
   return true;
@@ -125,8 +138,9 @@ bool read_caller_process_settings(pid_t caller, wire::process_context* context) 
 
 bool sender_ids_match(uint32_t uid, uint32_t gid) { return uid == getuid() && gid == getgid(); }
 
-bool securebits_match(uint32_t claimed) {
-  int own = prctl(PR_GET_SECUREBITS, 0, 0, 0, 0);
+bool securebits_match(uint32_t claimed) { return securebits_equal(prctl(PR_GET_SECUREBITS, 0, 0, 0, 0), claimed); }
+
+bool securebits_equal(int own, uint32_t claimed) {
   return own >= 0 && ((static_cast<uint32_t>(own) ^ claimed) & ~uint32_t{SECBIT_KEEP_CAPS}) == 0;
 }
 

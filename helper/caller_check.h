@@ -24,6 +24,7 @@
 // gets no capability it does not hold itself.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <sys/types.h>
 
@@ -54,5 +55,30 @@ bool sender_ids_match(uint32_t uid, uint32_t gid);
 // True when the securebits the request names are the helper's own (ignoring
 // SECBIT_KEEP_CAPS, which every exec clears, the helper's own included).
 bool securebits_match(uint32_t claimed);
+
+// The number a small /proc file holds (oom_score_adj, coredump_filter),
+// read from its first line in `base`. False if it cannot be read.
+bool read_proc_number(const char* path, int base, long long* value);
+
+// The pure parts, input to output.
+
+// A thread's credential signature, from its /proc/<pid>/task/<tid>/status
+// text (terminated): the first line starting with each of Uid:, Gid:,
+// Groups:, CapInh:, CapPrm:, CapEff:, CapBnd:, CapAmb:, NoNewPrivs:,
+// Seccomp: and Seccomp_filters:, in that order, each with a newline, into
+// out (*length bytes, not terminated). A key that is missing adds nothing.
+// With ignored_signals, also the hex SigIgn mask (a key after the first
+// line). False when no key is found, the signature exceeds capacity, or a
+// wanted SigIgn is missing or not hex.
+bool credential_signature_of(const char* status, char* out, size_t capacity, size_t* length,
+                             uint64_t* ignored_signals);
+
+// strtoll's reading of text in base (leading white space, a sign, digits up
+// to the first other character) into *value; false when no digit was read.
+bool parse_proc_number(const char* text, int base, long long* value);
+
+// securebits_match with the helper's own word given: own < 0 (it could not
+// be read) matches nothing.
+bool securebits_equal(int own, uint32_t claimed);
 
 }  // namespace forkless::helper

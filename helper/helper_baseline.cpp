@@ -1,5 +1,6 @@
 #include "helper_baseline.h"
 
+#include "caller_check.h"
 #include "thread_mempolicy.h"
 
 #include <cerrno>
@@ -18,15 +19,10 @@
 namespace forkless::helper {
 namespace {
 
+// 0 when the file cannot be read.
 long long read_own_number(const char* path, int base) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  char text[64];
-  ssize_t got = read(fd, text, sizeof text - 1);
-  close(fd);
-  if (got <= 0) return 0;
-  text[got] = '\0';
-  return strtoll(text, nullptr, base);
+  long long value = 0;
+  return read_proc_number(path, base, &value) ? value : 0;
 }
 
 }  // namespace

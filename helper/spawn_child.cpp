@@ -60,7 +60,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
-#include <limits.h>
 #include <poll.h>
 #include <sched.h>
 #include <sys/mman.h>
@@ -72,6 +71,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "path_search.h"
 #include "process_settings.h"
 #include "quiet_close.h"
 
@@ -407,60 +407,24 @@ void apply_file_actions(child_plan* plan) {
   }
 }
 
-// posix_spawnp's search, as glibc 2.36's __execvpex (no shell for ENOEXEC),
-// quirks included: the name is cut at NAME_MAX + 1 bytes; an element of
-// PATH too long for the buffer is skipped and, unless it is the last, the
-// search goes on with an empty element (the current directory) first;
-// EACCES is remembered; the "keep looking" errors are skipped and any other
-// error ends the search.
+struct search_call {
+  child_plan* plan;
+  char* const* argv;
+  char* const* envp;
+};
+
+// posix_spawnp's attempt: the candidate as it is (no shell for ENOEXEC),
+// errno noted first, as glibc's child leaves it in the caller.
+void note_and_exec(const char* candidate, void* context) {
+  auto* call = static_cast<search_call*>(context);
+  note_errno(call->plan);
+  execve(candidate, call->argv, call->envp);
+}
+
+// posix_spawnp's search: glibc 2.36's __execvpex (protocol/path_search.h).
 void exec_searching(child_plan* plan, const wire::spawn_request& request) {
-  const char* file = request.path;
-  char* const* argv = const_cast<char* const*>(request.argv);
-  char* const* envp = const_cast<char* const*>(request.envp);
-  if (file[0] == '\0') {
-    errno = ENOENT;
-    return;
-  }
-  if (strchr(file, '/') != nullptr) {
-    note_errno(plan);
-    execve(file, argv, envp);
-    return;
-  }
-  const char* path = request.search_path;
-  size_t file_length = strnlen(file, NAME_MAX) + 1;
-  size_t path_length = strnlen(path, PATH_MAX - 1) + 1;
-  char buffer[PATH_MAX + NAME_MAX + 2];
-  bool got_eacces = false;
-  for (const char *element = path, *end;; element = end) {
-    end = strchrnul(element, ':');
-    size_t length = static_cast<size_t>(end - element);
-    if (length >= path_length) {
-      if (*end == '\0') break;
-      continue;
-    }
-    memcpy(buffer, element, length);
-    buffer[length] = '/';
-    char* name = buffer + length + (length ? 1 : 0);
-    memcpy(name, file, file_length);
-    name[file_length] = '\0';
-    note_errno(plan);
-    execve(buffer, argv, envp);
-    switch (errno) {
-      case EACCES:
-        got_eacces = true;
-        [[fallthrough]];
-      case ENOENT:
-      case ESTALE:
-      case ENOTDIR:
-      case ENODEV:
-      case ETIMEDOUT:
-        break;
-      default:
-        return;
-    }
-    if (*end++ == '\0') break;
-  }
-  if (got_eacces) errno = EACCES;
+  search_call call{plan, const_cast<char* const*>(request.argv), const_cast<char* const*>(request.envp)};
+  wire::search_path(request.path, request.search_path, &note_and_exec, &call);
 }
 
 int child_main(void* argument) {

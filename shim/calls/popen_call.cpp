@@ -19,14 +19,8 @@
 extern char** environ;
 
 namespace forkless {
-namespace {
 
-struct popen_mode {
-  bool read;
-  bool cloexec;
-};
-
-bool parse_mode(const char* mode, popen_mode* out) {
+bool parse_popen_mode(const char* mode, popen_mode* out) {
   bool read = false, write = false, cloexec = false;
   for (const char* c = mode; *c; ++c) {
     switch (*c) {
@@ -40,6 +34,8 @@ bool parse_mode(const char* mode, popen_mode* out) {
   *out = popen_mode{read, cloexec};
   return true;
 }
+
+namespace {
 
 // One call's pipe and what its child is to close, made within the turn.
 struct popen_pipe {
@@ -183,7 +179,7 @@ bool have_popen_streams() { return any_streams_recorded(); }
 
 FILE* popen_via_helper(const char* command, const char* mode_text, call_report* report) {
   popen_mode mode;
-  if (!parse_mode(mode_text, &mode)) {
+  if (!parse_popen_mode(mode_text, &mode)) {
     errno = EINVAL;
     report->via_helper = true;
     report->reason = "invalid_mode";
@@ -216,7 +212,7 @@ FILE* popen_natively(const char* command, const char* mode_text) {
   popen_turn turn;
   if (!library_streams_open()) return libc_popen_recorded(command, mode_text);
   popen_mode mode;
-  if (!parse_mode(mode_text, &mode)) {
+  if (!parse_popen_mode(mode_text, &mode)) {
     errno = EINVAL;
     return nullptr;
   }

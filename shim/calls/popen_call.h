@@ -15,6 +15,17 @@ namespace forkless {
 
 struct call_report;
 
+// popen's mode, as glibc 2.36's _IO_new_popen reads it: any run of 'r', 'w'
+// and 'e' (repeats and any order allowed) naming exactly one of 'r' and 'w'.
+// False for anything else (another character, both, neither, ""), which
+// popen reports as EINVAL; *out is then left alone. mode must not be null
+// (glibc reads it unchecked too).
+struct popen_mode {
+  bool read;     // 'r': the caller reads the child's standard output
+  bool cloexec;  // 'e': the caller's end stays close-on-exec
+};
+bool parse_popen_mode(const char* mode, popen_mode* out);
+
 // Called once the route is the helper. When the helper cannot serve it the
 // call is made natively (report->via_helper false).
 FILE* popen_via_helper(const char* command, const char* mode, call_report* report);

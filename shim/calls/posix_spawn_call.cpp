@@ -24,12 +24,12 @@
 
 #include "helper_client/context_capture.h"
 #include "interpose/real_libc.h"
+#include "path_search.h"
 #include "spawn_file_actions.h"
 
 namespace forkless {
 namespace {
 
-constexpr const char* kDefaultSearchPath = "/bin:/usr/bin";  // glibc's CS_PATH
 constexpr uint32_t kInlineActionFds = 32;
 // glibc's internal signals, SIGCANCEL (32) and SIGSETXID (33).
 constexpr uint64_t kInternalSignals = uint64_t{3} << 31;
@@ -115,7 +115,7 @@ int posix_spawn_via_helper(const spawn_call& call, call_report* report) {
   plan.path = call.file;
   if (call.search_path) {
     const char* path = getenv("PATH");
-    plan.search_path = path ? path : kDefaultSearchPath;
+    plan.search_path = path ? path : wire::kDefaultSearchPath;
   }
   plan.argv = call.argv;
   plan.envp = call.envp;

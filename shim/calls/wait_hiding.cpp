@@ -37,34 +37,39 @@
 #include "support/linux_dirent.h"
 
 namespace forkless {
+
+bool pid_list_reader::take(char c, pid_t* pid) {
+  if (c >= '0' && c <= '9') {
+    if (digits_ < sizeof number_ - 1) number_[digits_++] = c;
+    return false;
+  }
+  return finish(pid);
+}
+
+bool pid_list_reader::finish(pid_t* pid) {
+  if (digits_ == 0) return false;
+  number_[digits_] = '\0';
+  digits_ = 0;
+  *pid = static_cast<pid_t>(atoi(number_));
+  return true;
+}
+
 namespace {
 
 enum class presence { some, none, unknown };
 
 // Reading a children file: the digits of a pid may straddle two reads.
 struct children_scan {
-  char number[16];
-  size_t digits;
+  pid_list_reader reader;
   pid_t other;  // the first pid listed that is not a helper's
 };
 
-bool number_ends(children_scan* scan) {
-  if (scan->digits == 0) return false;
-  scan->number[scan->digits] = '\0';
-  scan->digits = 0;
-  pid_t pid = static_cast<pid_t>(atoi(scan->number));
-  if (is_helper_pid(pid)) return false;
-  scan->other = pid;
-  return true;
-}
-
 bool scan_children(const char* data, size_t length, void* context) {
   auto* scan = static_cast<children_scan*>(context);
+  pid_t pid = 0;
   for (size_t i = 0; i < length; ++i) {
-    char c = data[i];
-    if (c >= '0' && c <= '9') {
-      if (scan->digits < sizeof scan->number - 1) scan->number[scan->digits++] = c;
-    } else if (number_ends(scan)) {
+    if (scan->reader.take(data[i], &pid) && !is_helper_pid(pid)) {
+      scan->other = pid;
       return false;
     }
   }
@@ -76,7 +81,8 @@ bool scan_children(const char* data, size_t length, void* context) {
 presence children_file_has_other(const char* path, pid_t* other) {
   children_scan scan{};
   if (scan_inflight_file(path, &scan_children, &scan) != 0) return presence::unknown;
-  if (scan.other == 0) number_ends(&scan);
+  pid_t last = 0;
+  if (scan.other == 0 && scan.reader.finish(&last) && !is_helper_pid(last)) scan.other = last;
   if (scan.other == 0) return presence::none;
   *other = scan.other;
   return presence::some;

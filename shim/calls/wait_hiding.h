@@ -17,4 +17,20 @@ namespace forkless {
 pid_t wait4_hiding_helpers(pid_t pid, int* status, int options, struct rusage* usage);
 int waitid_hiding_helpers(idtype_t type, id_t id, siginfo_t* info, int options);
 
+// The pids of a children file (/proc/<pid>/task/<tid>/children: decimal
+// pids, each followed by a space), read in pieces of any size. Pure: fed a
+// byte at a time, it says when a byte ends a number. A run of more than 15
+// digits keeps its first 15 (no pid has more than 7).
+class pid_list_reader {
+ public:
+  // True when c, a byte after one or more digits, ends a number: *pid is it.
+  bool take(char c, pid_t* pid);
+  // At the text's end: true when it ended in digits, *pid their number.
+  bool finish(pid_t* pid);
+
+ private:
+  char number_[16];  // 15 digits and the terminator
+  size_t digits_ = 0;
+};
+
 }  // namespace forkless

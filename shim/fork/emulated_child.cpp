@@ -22,14 +22,11 @@ constexpr size_t kPathMax = 128;
 // glibc's internal signals (SIGCANCEL, SIGSETXID): pthread_sigmask never lets
 // a program block them, so neither does the recorded mask.
 constexpr int kLibcInternalSignals[] = {32, 33};
-struct renumbered {
-  int from, to;
-};
 // Descriptors one libuv child may renumber in place (one per stdio entry
 // whose descriptor is numbered below the entry): as many as the scratch
 // memory holds. More fail with EMFILE, which libuv reports as the spawn's
 // error (no libuv child moves 65536 descriptors).
-constexpr int kRenumberedMax = static_cast<int>(kEmulationScratchBytes / sizeof(renumbered));
+constexpr int kRenumberedMax = static_cast<int>(kEmulationScratchBytes / sizeof(descriptor_move));
 // The kernel's sigset_t: _NSIG bits.
 constexpr size_t kKernelSigsetBytes = _NSIG / 8;
 // Status of a shell that could not run the command.
@@ -43,7 +40,7 @@ struct child_state {
   char** child_environ;   // the environ the child assigned, once taken
   bool renumber_in_place;
   int renumbered_count;
-  renumbered* moves;      // kRenumberedMax entries of scratch memory
+  descriptor_move* moves;  // kRenumberedMax entries of scratch memory
 };
 
 // forkless-helper, for the mirror: found before the first clone.
@@ -52,8 +49,13 @@ constexpr char kMirrorOption[] = "--mirror-child";
 
 child_state& this_child() { return thread_block_part<child_state>(this_thread_block().emulated_child); }
 
+// glibc's sigdelset refuses the internal signals (EINVAL, the set left as
+// it was), so their bits are cleared directly: signal n is bit n - 1 of the
+// set's words, as the kernel reads it.
 void drop_internal_signals(sigset_t* set) {
-  for (int signal_number : kLibcInternalSignals) sigdelset(set, signal_number);
+  constexpr int kWordBits = 8 * sizeof set->__val[0];
+  for (int signal_number : kLibcInternalSignals)
+    set->__val[(signal_number - 1) / kWordBits] &= ~(1ul << ((signal_number - 1) % kWordBits));
 }
 
 long raw_sigaction(int signal_number, const saved_handlers::entry* action, saved_handlers::entry* old) {
@@ -78,19 +80,6 @@ long raw_sigaction(int signal_number, const saved_handlers::entry* action, saved
   _exit(WIFEXITED(status) ? WEXITSTATUS(status) : kCannotRunStatus);
 }
 
-// Decimal digits of a pid, without stdio (this runs between clone and exec).
-void format_pid(pid_t pid, char (&text)[16]) {
-  char reversed[16];
-  int length = 0;
-  unsigned value = static_cast<unsigned>(pid);
-  do {
-    reversed[length++] = static_cast<char>('0' + value % 10);
-    value /= 10;
-  } while (value != 0 && length < 15);
-  for (int i = 0; i < length; ++i) text[i] = reversed[length - 1 - i];
-  text[length] = '\0';
-}
-
 }  // namespace
 
 int raw_signal_mask(int how, const sigset_t* set, sigset_t* old) {
@@ -112,25 +101,37 @@ void emulated_child_begin(const sigset_t& caller_mask, char** parent_environ, bo
   this_child().child_environ = nullptr;
   this_child().renumber_in_place = renumber_in_place;
   this_child().renumbered_count = 0;
-  this_child().moves = static_cast<renumbered*>(scratch);
+  this_child().moves = static_cast<descriptor_move*>(scratch);
 }
 
-int emulated_child_set_mask(int how, const sigset_t* set, sigset_t* old) {
-  sigset_t previous = this_child().wanted;
+void format_pid(pid_t pid, char (&text)[16]) {
+  char reversed[16];
+  int length = 0;
+  unsigned value = static_cast<unsigned>(pid);
+  do {
+    reversed[length++] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  } while (value != 0 && length < 15);
+  for (int i = 0; i < length; ++i) text[i] = reversed[length - 1 - i];
+  text[length] = '\0';
+}
+
+int change_wanted_mask(sigset_t* wanted, int how, const sigset_t* set, sigset_t* old) {
+  sigset_t previous = *wanted;
   if (set != nullptr) {
     sigset_t change = *set;
     drop_internal_signals(&change);
     switch (how) {
       case SIG_BLOCK:
-        sigorset(&this_child().wanted, &this_child().wanted, &change);
+        sigorset(wanted, wanted, &change);
         break;
       case SIG_UNBLOCK:
         for (int signal_number = 1; signal_number < _NSIG; ++signal_number) {
-          if (sigismember(&change, signal_number) == 1) sigdelset(&this_child().wanted, signal_number);
+          if (sigismember(&change, signal_number) == 1) sigdelset(wanted, signal_number);
         }
         break;
       case SIG_SETMASK:
-        this_child().wanted = change;
+        *wanted = change;
         break;
       default:
         return EINVAL;
@@ -138,6 +139,28 @@ int emulated_child_set_mask(int how, const sigset_t* set, sigset_t* old) {
   }
   if (old != nullptr) *old = previous;
   return 0;
+}
+
+bool reset_before_exec(int signal_number, __sighandler_t handler) {
+  if (signal_number == SIGKILL || signal_number == SIGSTOP) return false;
+  return handler != SIG_DFL && handler != SIG_IGN;
+}
+
+renumber_action renumber_plan(int cmd, bool table_ready, int moves_made, int moves_max) {
+  if ((cmd != F_DUPFD && cmd != F_DUPFD_CLOEXEC) || !table_ready) return renumber_action::libc;
+  return moves_made >= moves_max ? renumber_action::refuse : renumber_action::move_in_place;
+}
+
+int dup_source_after_moves(const descriptor_move* moves, int count, int from, int to) {
+  if (from == to) return from;
+  for (int i = count - 1; i >= 0; --i) {
+    if (moves[i].from == from) return moves[i].to;
+  }
+  return from;
+}
+
+int emulated_child_set_mask(int how, const sigset_t* set, sigset_t* old) {
+  return change_wanted_mask(&this_child().wanted, how, set, old);
 }
 
 void emulated_child_take_environ() {
@@ -161,11 +184,9 @@ void emulated_child_before_exec(const char* path, saved_handlers* saved) {
   fallback.handler = reinterpret_cast<unsigned long>(SIG_DFL);
   for (int signal_number = 1; signal_number < _NSIG; ++signal_number) {
     saved->reset[signal_number] = false;
-    if (signal_number == SIGKILL || signal_number == SIGSTOP) continue;
     saved_handlers::entry& old = saved->action[signal_number];
     if (raw_sigaction(signal_number, nullptr, &old) != 0) continue;
-    auto handler = reinterpret_cast<__sighandler_t>(old.handler);
-    if (handler == SIG_DFL || handler == SIG_IGN) continue;
+    if (!reset_before_exec(signal_number, reinterpret_cast<__sighandler_t>(old.handler))) continue;
     if (raw_sigaction(signal_number, &fallback, nullptr) == 0) saved->reset[signal_number] = true;
   }
   raw_signal_mask(SIG_SETMASK, &this_child().wanted, nullptr);
@@ -227,22 +248,24 @@ char* const* emulated_child_envp(char* const* envp) {
 }
 
 int emulated_child_renumber(int from, int cmd, int minimum) {
-  if (!this_child().renumber_in_place || this_child().moves == nullptr) return -2;
-  if (this_child().renumbered_count == kRenumberedMax) {
-    errno = EMFILE;
-    return -1;
+  bool table_ready = this_child().renumber_in_place && this_child().moves != nullptr;
+  switch (renumber_plan(cmd, table_ready, this_child().renumbered_count, kRenumberedMax)) {
+    case renumber_action::libc:
+      return kRenumberNotHandled;
+    case renumber_action::refuse:
+      errno = EMFILE;
+      return -1;
+    case renumber_action::move_in_place:
+      break;
   }
   int moved = static_cast<int>(syscall(SYS_fcntl, from, cmd, minimum));
   if (moved < 0) return -1;
-  this_child().moves[this_child().renumbered_count++] = renumbered{from, moved};
+  this_child().moves[this_child().renumbered_count++] = descriptor_move{from, moved};
   return from;
 }
 
-int emulated_child_dup_source(int fd) {
-  for (int i = this_child().renumbered_count - 1; i >= 0; --i) {
-    if (this_child().moves[i].from == fd) return this_child().moves[i].to;
-  }
-  return fd;
+int emulated_child_dup_source(int from, int to) {
+  return dup_source_after_moves(this_child().moves, this_child().renumbered_count, from, to);
 }
 
 const char* emulated_child_exec_path() {

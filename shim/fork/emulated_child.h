@@ -27,6 +27,7 @@
 #pragma once
 
 #include <csignal>
+#include <sys/types.h>
 
 namespace forkless {
 
@@ -75,16 +76,58 @@ void emulated_child_continue_in_real_fork();
 // back means the child's).
 char* const* emulated_child_envp(char* const* envp);
 
-// Child, libuv's renumbering: fcntl(from, F_DUPFD*, ...) that may move in
-// place. Returns the value to give the caller.
+// Child, libuv's renumbering: fcntl(from, cmd, minimum), which at a site
+// that renumbers in place moves the descriptor and returns from. Returns
+// the value to give the caller, or kRenumberNotHandled: libc's fcntl then
+// makes the call (another command, or a site that does not renumber in
+// place).
+inline constexpr int kRenumberNotHandled = -2;  // no fcntl returns it
 int emulated_child_renumber(int from, int cmd, int minimum);
-// Child: the descriptor a dup2/dup3 source number stands for.
-int emulated_child_dup_source(int fd);
+// Child: the descriptor dup2/dup3(from, to) must use as its source.
+int emulated_child_dup_source(int from, int to);
 
 // Parent, after it resumed: the last program the child tried to exec, or
 // nullptr; whether the child took its environ (then it is the parent's again).
 const char* emulated_child_exec_path();
 bool emulated_child_took_environ();
+
+// The pure parts of the child's bookkeeping, input to output.
+
+// sigprocmask(how, set, old) on the mask the child wants, *wanted: glibc's
+// internal signals (SIGCANCEL, SIGSETXID) never enter it, as
+// pthread_sigmask never lets a program block them; a null set only reads
+// it. Returns 0, or EINVAL for an unknown how with a set (nothing changed,
+// *old not written).
+int change_wanted_mask(sigset_t* wanted, int how, const sigset_t* set, sigset_t* old);
+
+// Whether a signal's handler is reset to SIG_DFL just before the child's
+// exec: a caught signal (a function, not SIG_DFL or SIG_IGN), except
+// SIGKILL and SIGSTOP, which cannot be caught.
+bool reset_before_exec(int signal_number, __sighandler_t handler);
+
+// One in-place renumbering: the descriptor numbered from now sits at to.
+struct descriptor_move {
+  int from, to;
+};
+enum class renumber_action {
+  libc,           // not a renumbering (or not at such a site): libc's fcntl
+  refuse,         // the table is full: EMFILE
+  move_in_place,  // move the descriptor, record the move, return from
+};
+// What the child's fcntl(fd, cmd, ...) does: F_DUPFD and F_DUPFD_CLOEXEC
+// move in place when the site renumbers in place with its table ready
+// (table_ready), while fewer than moves_max moves are recorded.
+renumber_action renumber_plan(int cmd, bool table_ready, int moves_made, int moves_max);
+// The source dup2/dup3(from, to) uses after moves[0, count): where the
+// latest move of from put it, or from itself if it never moved. dup2(x, x)
+// and dup3(x, x, ...) keep their own meaning (a check of x; EINVAL) and use
+// x itself.
+int dup_source_after_moves(const descriptor_move* moves, int count, int from, int to);
+
+// The mirror's argument: the decimal digits of pid, without stdio (this
+// runs between clone and exec). A negative pid, which no fork returns
+// here, reads as its unsigned value; 16 bytes hold any of them.
+void format_pid(pid_t pid, char (&text)[16]);
 
 // The calling thread's signal mask, through the system call itself (neither
 // glibc's filtering of its internal signals nor our interposer).

@@ -40,13 +40,9 @@ int raw_result(long result) { return static_cast<int>(result); }
 // seteuid(-1)/setegid(-1) is EINVAL in glibc, not "leave it".
 constexpr unsigned kUnchangedId = static_cast<unsigned>(-1);
 
-bool renumbers(int cmd) { return cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC; }
-
 int fcntl_in_child(int fd, int cmd, unsigned long argument) {
-  if (renumbers(cmd)) {
-    int result = emulated_child_renumber(fd, cmd, static_cast<int>(argument));
-    if (result != -2) return result;
-  }
+  int result = emulated_child_renumber(fd, cmd, static_cast<int>(argument));
+  if (result != kRenumberNotHandled) return result;
   return real::fcntl64(fd, cmd, argument);
 }
 
@@ -129,14 +125,13 @@ int fcntl64(int fd, int cmd, ...) {
   return real::fcntl64(fd, cmd, argument);
 }
 
-// dup2(x, x) and dup3(x, x, ...) keep their own meaning (a check of x; EINVAL).
 int dup2(int from, int to) {
-  if (in_emulated_child() && from != to) return real::dup2(emulated_child_dup_source(from), to);
+  if (in_emulated_child()) return real::dup2(emulated_child_dup_source(from, to), to);
   return real::dup2(from, to);
 }
 
 int dup3(int from, int to, int flags) {
-  if (in_emulated_child() && from != to) return real::dup3(emulated_child_dup_source(from), to, flags);
+  if (in_emulated_child()) return real::dup3(emulated_child_dup_source(from, to), to, flags);
   return real::dup3(from, to, flags);
 }
 

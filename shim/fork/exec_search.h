@@ -1,11 +1,11 @@
 // execvp/execvpe for the child of an emulated fork, which must take PATH
 // from the environment it will exec with (its own, once the parent's environ
-// is put back) instead of from environ. Otherwise the search follows glibc
-// 2.36's posix/execvpe.c to the letter: an empty file is ENOENT, a name with
-// '/' is exec'd as it is, PATH unset means "/bin:/usr/bin", an empty PATH
-// entry is the cwd, a file without #! (ENOEXEC) is run by /bin/sh, EACCES on
-// any entry is reported if nothing else was, any error other than "not
-// here" (ENOENT, ESTALE, ENOTDIR, ENODEV, ETIMEDOUT) ends the search.
+// is put back) instead of from environ. Otherwise the search is glibc 2.36's
+// (protocol/path_search.h), with execvp's attempt: a file without #!
+// (ENOEXEC) is run by /bin/sh. One difference: a name to search longer than
+// NAME_MAX is ENAMETOOLONG at once, where glibc tries it cut to NAME_MAX + 1
+// bytes (the errno then differs from glibc's where no directory named in PATH
+// exists).
 //
 // No allocation: the candidate paths are built on the stack.
 #pragma once

@@ -96,18 +96,21 @@ bool learn_thread_stack() {
   return true;
 }
 
-uintptr_t parse_hex(const char*& cursor) {
+// Lower-case hex digits from cursor on (as the kernel writes addresses in
+// maps), cursor left at the first other character.
+uintptr_t parse_hex(const char*& cursor, const char* end) {
   uintptr_t value = 0;
-  for (;; ++cursor) {
+  for (; cursor < end; ++cursor) {
     char c = *cursor;
     if (c >= '0' && c <= '9') value = value * 16 + static_cast<uintptr_t>(c - '0');
     else if (c >= 'a' && c <= 'f') value = value * 16 + static_cast<uintptr_t>(c - 'a' + 10);
-    else return value;
+    else break;
   }
+  return value;
 }
 
 // End of the mapping holding sp, from /proc/self/maps (read in pieces into a
-// stack buffer, lines split across reads handled).
+// stack buffer, lines split across reads kept for the next piece).
 bool mapping_top(uintptr_t sp, uintptr_t* top) {
   int fd = open_inflight_file("/proc/self/maps", O_RDONLY);
   if (fd < 0) return false;
@@ -120,26 +123,14 @@ bool mapping_top(uintptr_t sp, uintptr_t* top) {
     if (got < 0 && errno == EINTR && ++interrupted < kInterruptedReadAttempts) continue;
     if (got <= 0) break;
     held += static_cast<size_t>(got);
-    buffer[held] = '\0';
-    char* line = buffer;
-    char* newline;
-    while ((newline = strchr(line, '\n')) != nullptr) {
-      const char* cursor = line;
-      uintptr_t begin = parse_hex(cursor);
-      if (*cursor == '-') {
-        ++cursor;
-        uintptr_t end = parse_hex(cursor);
-        if (sp >= begin && sp < end) {
-          *top = end;
-          found = true;
-          break;
-        }
-      }
-      line = newline + 1;
+    maps_scan scan = scan_maps_lines(buffer, held, sp);
+    if (scan.found) {
+      *top = scan.top;
+      found = true;
+      break;
     }
-    if (found) break;
-    held = static_cast<size_t>(buffer + held - line);
-    memmove(buffer, line, held);
+    held -= scan.consumed;
+    memmove(buffer, buffer + scan.consumed, held);
     if (held >= sizeof buffer - 1) held = 0;  // a line longer than the buffer: skip it
   }
   close_inflight(&fd);
@@ -147,6 +138,28 @@ bool mapping_top(uintptr_t sp, uintptr_t* top) {
 }
 
 }  // namespace
+
+maps_scan scan_maps_lines(const char* text, size_t length, uintptr_t address) {
+  maps_scan scan{false, 0, 0};
+  const char* line = text;
+  const char* end = text + length;
+  while (const char* newline = static_cast<const char*>(memchr(line, '\n', static_cast<size_t>(end - line)))) {
+    const char* cursor = line;
+    uintptr_t begin = parse_hex(cursor, newline);
+    if (cursor < newline && *cursor == '-') {
+      ++cursor;
+      uintptr_t mapping_end = parse_hex(cursor, newline);
+      if (address >= begin && address < mapping_end) {
+        scan.found = true;
+        scan.top = mapping_end;
+        break;
+      }
+    }
+    line = newline + 1;
+  }
+  scan.consumed = static_cast<size_t>(line - text);
+  return scan;
+}
 
 bool stack_top_above(uintptr_t sp, uintptr_t* top, const char** reason) {
   if (!this_stack().known && !learn_thread_stack()) {

@@ -23,6 +23,18 @@ inline constexpr size_t kStackWindowMax = 256 * 1024;
 // diagnostics, when sp lies on no stack the shim can tell.
 bool stack_top_above(uintptr_t sp, uintptr_t* top, const char** reason);
 
+// The end of the mapping that holds address, from the complete lines of a
+// piece of /proc/self/maps text ("begin-end perms offset ...", lower-case
+// hex; a line that does not start so is passed over). Pure. consumed is
+// how far the complete lines scanned reach: the rest of the piece is the
+// start of a line the next piece completes.
+struct maps_scan {
+  bool found;
+  uintptr_t top;    // the mapping's end, when found
+  size_t consumed;  // bytes of complete lines before the match, or of all complete lines
+};
+maps_scan scan_maps_lines(const char* text, size_t length, uintptr_t address);
+
 // Room after the window in the same mapping for the emulated child's own
 // bookkeeping (emulated_child.cpp's renumbering table): the child may write
 // only memory the parent does not use, and must not map any. Only the pages

@@ -114,14 +114,22 @@ descriptor_list::scan_result descriptor_list::capture_inheritable(uint32_t max_o
   return ok ? scan_result::ok : scan_result::failed;
 }
 
+int umask_from_status(const char* status) {
+  static constexpr char kUmask[] = "\nUmask:";
+  const char* line = strstr(status, kUmask);
+  if (line == nullptr) return -1;
+  return static_cast<int>(strtol(line + sizeof kUmask - 1, nullptr, 8)) & 0777;
+}
+
 static void read_umask() {
   char buffer[4096];
   ssize_t got = read_inflight_file("/proc/self/status", buffer, sizeof buffer - 1);
   if (got > 0) {
     buffer[got] = '\0';
-    if (const char* line = strstr(buffer, "\nUmask:")) {
+    int mask = umask_from_status(buffer);
+    if (mask >= 0) {
       int expected = -1;
-      tracked_umask.compare_exchange_strong(expected, static_cast<int>(strtol(line + 7, nullptr, 8)) & 0777);
+      tracked_umask.compare_exchange_strong(expected, mask);
       return;
     }
   }

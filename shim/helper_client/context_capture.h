@@ -60,4 +60,10 @@ void capture_context(wire::process_context* context);
 void note_umask(mode_t mask);
 mode_t current_umask();
 
+// The umask a /proc/<pid>/status text (terminated) shows on its "Umask:"
+// line (octal; the permission bits only), or -1 without such a line (a
+// kernel before 4.7). A key counts only at the start of a line after the
+// first; an unreadable value reads as 0, as strtol leaves it.
+int umask_from_status(const char* status);
+
 }  // namespace forkless

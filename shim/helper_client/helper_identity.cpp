@@ -33,16 +33,13 @@ constexpr int kPrGetMemoryDenyWriteExecute = 66;
 // mapping made for the call (NGROUPS_MAX is 65536: 256 KiB).
 constexpr int kInlineGroups = 1024;
 
-uint64_t hash_bytes(const void* data, size_t size, uint64_t hash = 1469598103934665603ull) {
-  const auto* bytes = static_cast<const uint8_t*>(data);
-  for (size_t i = 0; i < size; ++i) hash = (hash ^ bytes[i]) * 1099511628211ull;
-  return hash;
-}
+// FNV-1a's 64-bit prime.
+constexpr uint64_t kFnvPrime = 1099511628211ull;
 
-uint64_t hash_file(const char* path, uint64_t hash = 1469598103934665603ull) {
+uint64_t hash_file(const char* path, uint64_t hash = kIdentityHashSeed) {
   char buffer[4096];
   ssize_t length = read_inflight_file(path, buffer, sizeof buffer);
-  return length < 0 ? hash : hash_bytes(buffer, static_cast<size_t>(length), hash);
+  return length < 0 ? hash : identity_hash(buffer, static_cast<size_t>(length), hash);
 }
 
 // Every supplementary group, however many: count and hash.
@@ -51,7 +48,7 @@ void capture_groups(helper_identity* identity) {
   int count = getgroups(kInlineGroups, inline_groups);
   if (count >= 0) {
     identity->group_count = count;
-    identity->groups_hash = hash_bytes(inline_groups, sizeof(gid_t) * static_cast<size_t>(count));
+    identity->groups_hash = identity_hash(inline_groups, sizeof(gid_t) * static_cast<size_t>(count));
     return;
   }
   // More than fit: read them all into a mapping (retried if the set grows
@@ -67,7 +64,7 @@ void capture_groups(helper_identity* identity) {
     count = getgroups(all + 1, static_cast<gid_t*>(memory));
     if (count >= 0) {
       identity->group_count = count;
-      identity->groups_hash = hash_bytes(memory, sizeof(gid_t) * static_cast<size_t>(count));
+      identity->groups_hash = identity_hash(memory, sizeof(gid_t) * static_cast<size_t>(count));
     }
     munmap(memory, bytes);
     if (count >= 0) return;
@@ -111,13 +108,9 @@ void capture_costly(helper_identity* identity) {
   ssize_t length = read_inflight_file("/proc/thread-self/status", status, sizeof status - 1);
   if (length > 0) {
     status[length] = '\0';
-    if (const char* line = strstr(status, "\nSeccomp_filters:")) identity->seccomp_filters = atoi(line + 17);
-    // "CapBnd:\t...\nCapAmb:\t...\n" are adjacent lines: one hash of both.
-    if (const char* line = strstr(status, "\nCapBnd:")) {
-      const char* end = strstr(line, "\nNoNewPrivs:");
-      identity->bounding_and_ambient_hash =
-          hash_bytes(line, end ? static_cast<size_t>(end - line) : strlen(line));
-    }
+    status_restrictions parsed = parse_status_restrictions(status);
+    identity->seccomp_filters = parsed.seccomp_filters;
+    identity->bounding_and_ambient_hash = parsed.bounding_and_ambient_hash;
   }
   // The label the thread runs with and the one its next exec takes
   // (setexeccon, aa_change_onexec): a native child execs with the latter.
@@ -134,6 +127,24 @@ cached_costly& thread_costly() { return thread_block_part<cached_costly>(this_th
 
 }  // namespace
 
+uint64_t identity_hash(const void* data, size_t size, uint64_t hash) {
+  const auto* bytes = static_cast<const uint8_t*>(data);
+  for (size_t i = 0; i < size; ++i) hash = (hash ^ bytes[i]) * kFnvPrime;
+  return hash;
+}
+
+status_restrictions parse_status_restrictions(const char* status) {
+  static constexpr char kFilters[] = "\nSeccomp_filters:";
+  status_restrictions parsed{-1, 0};
+  if (const char* line = strstr(status, kFilters)) parsed.seccomp_filters = atoi(line + sizeof kFilters - 1);
+  // "CapBnd:\t...\nCapAmb:\t...\n" are adjacent lines: one hash of both.
+  if (const char* line = strstr(status, "\nCapBnd:")) {
+    const char* end = strstr(line, "\nNoNewPrivs:");
+    parsed.bounding_and_ambient_hash = identity_hash(line, end ? static_cast<size_t>(end - line) : strlen(line));
+  }
+  return parsed;
+}
+
 void capture_identity(helper_identity* identity) {
   memset(identity, 0, sizeof *identity);
   capture_cheap(identity);
@@ -142,56 +153,71 @@ void capture_identity(helper_identity* identity) {
   identity->namespaces_known = false;
 }
 
-bool identity_matches(helper_identity& helper, pid_t helper_pid, const char** what) {
+const char* cheap_identity_difference(const helper_identity& now, const helper_identity& helper) {
+  if (memcmp(now.uid, helper.uid, sizeof now.uid) || memcmp(now.gid, helper.gid, sizeof now.gid)) return "ids";
+  if (now.group_count < 0 || now.group_count != helper.group_count || now.groups_hash != helper.groups_hash)
+    return "groups";
+  if (memcmp(now.capabilities, helper.capabilities, sizeof now.capabilities)) return "capabilities";
+  if (now.securebits != helper.securebits) return "securebits";
+  if (now.no_new_privs != helper.no_new_privs) return "no_new_privs";
+  if (now.memory_deny_write_execute != helper.memory_deny_write_execute) return "memory_deny_write_execute";
+  if (now.seccomp_mode != helper.seccomp_mode) return "seccomp";
+  if (now.session_keyring != helper.session_keyring) return "session_keyring";
+  if (now.session != helper.session) return "session";
+  if (now.root_device != helper.root_device || now.root_inode != helper.root_inode) return "root";
+  if (now.cgroup_hash != helper.cgroup_hash) return "cgroup";
+  return nullptr;
+}
+
+const char* costly_identity_difference(helper_identity& helper, const helper_identity& costly, unsigned generation) {
+  if (!helper.costly_known) {
+    // Nothing that changes the costly part went through the shim since the
+    // helper started: what this thread reads now is what the helper got.
+    if (generation != helper.costly_generation) return "filters_unknown";
+    helper.seccomp_filters = costly.seccomp_filters;
+    helper.bounding_and_ambient_hash = costly.bounding_and_ambient_hash;
+    helper.lsm_label_hash = costly.lsm_label_hash;
+    helper.costly_known = true;
+    return nullptr;
+  }
+  if (costly.seccomp_filters != helper.seccomp_filters) return "seccomp_filters";
+  if (costly.bounding_and_ambient_hash != helper.bounding_and_ambient_hash) return "bounding_or_ambient";
+  if (costly.lsm_label_hash != helper.lsm_label_hash) return "lsm_label";
+  return nullptr;
+}
+
+namespace {
+
+// The first difference, each part read only once the parts before it match.
+const char* read_identity_difference(helper_identity& helper, pid_t helper_pid) {
   helper_identity now;
   memset(&now, 0, sizeof now);
   capture_cheap(&now);
-  auto differs = [&](const char* name, bool different) {
-    if (different && what) *what = name;
-    return different;
-  };
-  if (differs("ids", memcmp(now.uid, helper.uid, sizeof now.uid) || memcmp(now.gid, helper.gid, sizeof now.gid)) ||
-      differs("groups", now.group_count < 0 || now.group_count != helper.group_count ||
-                            now.groups_hash != helper.groups_hash) ||
-      differs("capabilities", memcmp(now.capabilities, helper.capabilities, sizeof now.capabilities)) ||
-      differs("securebits", now.securebits != helper.securebits) ||
-      differs("no_new_privs", now.no_new_privs != helper.no_new_privs) ||
-      differs("memory_deny_write_execute", now.memory_deny_write_execute != helper.memory_deny_write_execute) ||
-      differs("seccomp", now.seccomp_mode != helper.seccomp_mode) ||
-      differs("session_keyring", now.session_keyring != helper.session_keyring) ||
-      differs("session", now.session != helper.session) ||
-      differs("root", now.root_device != helper.root_device || now.root_inode != helper.root_inode) ||
-      differs("cgroup", now.cgroup_hash != helper.cgroup_hash))
-    return false;
+  if (const char* difference = cheap_identity_difference(now, helper)) return difference;
   if (!helper.namespaces_known) {
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/ns", static_cast<int>(helper_pid));
-    if (differs("namespaces_unknown", !read_namespace_ids(path, helper.namespace_ids))) return false;
+    if (!read_namespace_ids(path, helper.namespace_ids)) return "namespaces_unknown";
     helper.namespaces_known = true;
   }
-  if (differs("namespaces", !read_namespace_ids("/proc/thread-self/ns", now.namespace_ids) ||
-                                memcmp(now.namespace_ids, helper.namespace_ids, sizeof now.namespace_ids)))
-    return false;
+  if (!read_namespace_ids("/proc/thread-self/ns", now.namespace_ids) ||
+      memcmp(now.namespace_ids, helper.namespace_ids, sizeof now.namespace_ids))
+    return "namespaces";
   unsigned generation = identity_generation.load(std::memory_order_acquire);
   cached_costly& cache = thread_costly();
   if (cache.generation != generation) {
     capture_costly(&cache.values);
     cache.generation = generation;
   }
-  const helper_identity& costly = cache.values;
-  if (!helper.costly_known) {
-    // Nothing that changes the costly part went through the shim since the
-    // helper started: what this thread reads now is what the helper got.
-    if (generation != helper.costly_generation) return !differs("filters_unknown", true);
-    helper.seccomp_filters = costly.seccomp_filters;
-    helper.bounding_and_ambient_hash = costly.bounding_and_ambient_hash;
-    helper.lsm_label_hash = costly.lsm_label_hash;
-    helper.costly_known = true;
-    return true;
-  }
-  return !(differs("seccomp_filters", costly.seccomp_filters != helper.seccomp_filters) ||
-           differs("bounding_or_ambient", costly.bounding_and_ambient_hash != helper.bounding_and_ambient_hash) ||
-           differs("lsm_label", costly.lsm_label_hash != helper.lsm_label_hash));
+  return costly_identity_difference(helper, cache.values, generation);
+}
+
+}  // namespace
+
+bool identity_matches(helper_identity& helper, pid_t helper_pid, const char** what) {
+  const char* difference = read_identity_difference(helper, helper_pid);
+  if (difference != nullptr && what) *what = difference;
+  return difference == nullptr;
 }
 
 }  // namespace forkless

@@ -20,6 +20,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <sys/types.h>
 
@@ -54,6 +55,42 @@ struct helper_identity {
   uint64_t bounding_and_ambient_hash;
   uint64_t lsm_label_hash;
 };
+
+// The pure parts, input to output.
+
+// What decides that a helper cannot carry the caller's context: the name
+// identity_matches reports for the first difference, in this order, or
+// nullptr.
+//
+// The part read on every call, `now` against the helper's start: ids,
+// groups (a failed read, count -1, differs from anything), capabilities,
+// securebits, no_new_privs, memory-deny-write-execute, seccomp mode,
+// session keyring, session, root, cgroup.
+const char* cheap_identity_difference(const helper_identity& now, const helper_identity& helper);
+// The costly part (seccomp filters, bounding and ambient sets, LSM label)
+// as the calling thread last read it in `generation`. At the first
+// comparison the helper's is not known yet: it is taken from `costly` if
+// the generation has not moved since the helper started ("filters_unknown"
+// otherwise: something may have changed it since).
+const char* costly_identity_difference(helper_identity& helper, const helper_identity& costly, unsigned generation);
+
+// FNV-1a (64 bits) of size bytes, continued from hash: how the identity
+// keeps in one word what it only compares for equality (the groups, the
+// cgroup, the LSM labels, the capability lines).
+inline constexpr uint64_t kIdentityHashSeed = 14695981039346656037ull;  // FNV-1a's 64-bit offset basis
+uint64_t identity_hash(const void* data, size_t size, uint64_t hash = kIdentityHashSeed);
+
+// What the costly part takes from /proc/thread-self/status (a terminated
+// text): the Seccomp_filters count (-1 without that line; garbage reads as
+// 0) and one hash of the adjacent CapBnd and CapAmb lines, from the newline
+// before "CapBnd:" up to the one before "NoNewPrivs:" (or the text's end;
+// 0 without a CapBnd line). A key counts only at the start of a line after
+// the first (the status file starts with Name:).
+struct status_restrictions {
+  int seccomp_filters;
+  uint64_t bounding_and_ambient_hash;
+};
+status_restrictions parse_status_restrictions(const char* status);
 
 // Bumped by the interposers of calls that can change the costly part.
 extern std::atomic<unsigned> identity_generation;

@@ -24,7 +24,11 @@ bool helper_stopped(pid_t pid) {
   ssize_t got = read_inflight_file(path, buffer, sizeof buffer - 1);
   if (got <= 0) return false;
   buffer[got] = '\0';
-  const char* paren = strrchr(buffer, ')');
+  return stat_shows_stopped(buffer);
+}
+
+bool stat_shows_stopped(const char* stat) {
+  const char* paren = strrchr(stat, ')');
   if (!paren || paren[1] != ' ') return false;
   return paren[2] == 'T' || paren[2] == 't';
 }

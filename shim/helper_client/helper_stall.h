@@ -15,6 +15,12 @@ inline constexpr int kStalledCheckMs = 1000;
 // True when the helper is stopped (or traced to a stop), as /proc says.
 bool helper_stopped(pid_t pid);
 
+// Whether a /proc/<pid>/stat text (terminated) shows a stopped task: state
+// 'T' (stopped) or 't' (tracing stop), the field after the last ')' (the
+// command name between the parentheses may hold any byte, ')' included).
+// False for a text without that shape.
+bool stat_shows_stopped(const char* stat);
+
 enum class helper_wait {
   ready,    // the descriptor is ready (or hung up: the helper is gone)
   killed,   // the helper was stopped: it has been sent SIGKILL

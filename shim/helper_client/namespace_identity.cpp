@@ -9,6 +9,11 @@
 
 namespace forkless {
 
+uint64_t namespace_id_from_link(const char* link) {
+  const char* bracket = strchr(link, '[');
+  return bracket != nullptr ? strtoull(bracket + 1, nullptr, 10) : 0;
+}
+
 bool read_namespace_ids(const char* directory_path, uint64_t ids[kNamespaceKinds]) {
   // The *_for_children kinds are what a child gets, which is what matters.
   static const char* const kinds[kNamespaceKinds] = {"mnt", "pid_for_children", "net", "ipc",
@@ -22,7 +27,7 @@ bool read_namespace_ids(const char* directory_path, uint64_t ids[kNamespaceKinds
     ids[i] = 0;
     if (length <= 0) continue;
     link[length] = '\0';
-    if (const char* bracket = strchr(link, '[')) ids[i] = strtoull(bracket + 1, nullptr, 10);
+    ids[i] = namespace_id_from_link(link);
   }
   close_inflight(&directory);
   return true;

@@ -23,4 +23,9 @@ inline constexpr int kNamespaceKinds = 8;
 // when the directory cannot be opened.
 bool read_namespace_ids(const char* directory_path, uint64_t ids[kNamespaceKinds]);
 
+// The identity in a namespace link's target (terminated), "mnt:[4026531841]":
+// the decimal inode after the first '[' (strtoull's reading: digits up to
+// the first other character, saturated at UINT64_MAX), or 0 without a '['.
+uint64_t namespace_id_from_link(const char* link);
+
 }  // namespace forkless

@@ -34,4 +34,18 @@ void note_prctl(int option, int result);
 // True once any thread of this process made a Landlock domain.
 bool landlock_restricted();
 
+// What a call means for the identity, the pure part of the two notes above.
+enum class restriction_effect {
+  none,
+  compare_again,    // the costly part may have changed: bump identity_generation
+  landlock_domain,  // a Landlock domain was made: spawn natively from now on
+};
+// prctl(option, ...), whatever its result (a comparison too many costs one
+// status read; one too few could let a child escape a restriction its
+// caller took).
+restriction_effect prctl_effect(int option);
+// syscall(number, first_argument, ...) that returned result: a Landlock
+// domain only when landlock_restrict_self succeeded; SYS_prctl as prctl.
+restriction_effect system_call_effect(long number, long first_argument, long result);
+
 }  // namespace forkless

@@ -143,9 +143,13 @@ long resident_mb() {
   ssize_t got = read_inflight_file("/proc/self/statm", buffer, sizeof buffer - 1);
   if (got <= 0) return -1;
   buffer[got] = '\0';
+  return resident_mb_from_statm(buffer, sysconf(_SC_PAGESIZE));
+}
+
+long resident_mb_from_statm(const char* statm, long page_bytes) {
   long size = 0, resident = 0;
-  if (sscanf(buffer, "%ld %ld", &size, &resident) != 2) return -1;
-  return resident * (sysconf(_SC_PAGESIZE) / 1024) / 1024;
+  if (sscanf(statm, "%ld %ld", &size, &resident) != 2) return -1;
+  return resident * (page_bytes / 1024) / 1024;
 }
 
 bool diagnostics_enabled() { return current_settings().log_level > 0; }

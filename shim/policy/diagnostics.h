@@ -48,4 +48,9 @@ long monotonic_us();
 // The process's resident size in MiB (/proc/self/statm), -1 if unknown.
 long resident_mb();
 
+// The resident size in MiB a /proc/<pid>/statm text (terminated) shows: its
+// second field, in pages of page_bytes. -1 when the text does not start
+// with two numbers.
+long resident_mb_from_statm(const char* statm, long page_bytes);
+
 }  // namespace forkless
