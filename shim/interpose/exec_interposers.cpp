@@ -24,20 +24,12 @@
 #include <csignal>
 #include <cstdlib>
 
-#include "emulated_child.h"
-#include "exec_search.h"
-#include "fork_learn.h"
-#include "interpose/real_libc.h"
-#include "interpose/thread_state.h"
-
-#if __has_include("helper_client/helper_pool.h")
+#include "fork/emulated_child.h"
+#include "fork/exec_search.h"
+#include "fork/fork_learn.h"
 #include "helper_client/helper_pool.h"
-#else
-namespace forkless {
-void helpers_before_exec();
-void helpers_after_failed_exec();
-}
-#endif
+#include "real_libc.h"
+#include "thread_state.h"
 
 namespace forkless {
 namespace {

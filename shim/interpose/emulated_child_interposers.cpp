@@ -21,9 +21,9 @@
 #include <cerrno>
 #include <cstdarg>
 
-#include "emulated_child.h"
-#include "interpose/real_libc.h"
-#include "interpose/thread_state.h"
+#include "fork/emulated_child.h"
+#include "real_libc.h"
+#include "thread_state.h"
 
 using namespace forkless;
 
