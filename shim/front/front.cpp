@@ -44,9 +44,9 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <type_traits>
 
 #include "interpose/front_abi.h"
+#include "interpose/missing_function.h"
 
 extern "C" const char __ehdr_start[] __attribute__((visibility("hidden")));
 extern "C" const char _end[] __attribute__((visibility("hidden")));
@@ -83,25 +83,6 @@ const char* name_of(int index) {
   return name;
 }
 
-template <typename Signature>
-struct missing;
-template <typename R, typename... A>
-struct missing<R(A...)> {
-  static R call(A...) {
-    errno = ENOSYS;
-    if constexpr (std::is_pointer_v<R>)
-      return nullptr;
-    else if constexpr (!std::is_void_v<R>)
-      return static_cast<R>(-1);
-  }
-};
-template <typename R, typename... A>
-struct missing<R(A..., ...)> {
-  static R call(A..., ...) {
-    errno = ENOSYS;
-    return static_cast<R>(-1);
-  }
-};
 
 // A stand-in that fails with ENOSYS, for a function no library after the
 // front defines.
@@ -273,19 +254,36 @@ __attribute__((constructor(101))) void front_loaded() {
 }
 
 // execl, execle and execlp: the list becomes an argv on the stack (as
-// glibc's own do; the child of an emulated fork must not allocate).
-size_t count_list(const char* arg0, va_list args) {
+// glibc's own do; the child of an emulated fork must not allocate), in the
+// frame that makes the exec, and goes to execv, execve or execvp.
+enum class exec_list_kind { execl, execle, execlp };
+
+int exec_list(exec_list_kind kind, const char* path, const char* arg0, va_list args) {
+  va_list counting;
+  va_copy(counting, args);
   size_t count = arg0 != nullptr ? 1 : 0;
   if (arg0 != nullptr) {
-    while (va_arg(args, const char*) != nullptr) ++count;
+    while (va_arg(counting, const char*) != nullptr) ++count;
   }
-  return count;
-}
-
-void fill_list(char** argv, const char* arg0, size_t count, va_list args) {
+  va_end(counting);
+  auto** argv = static_cast<char**>(alloca((count + 1) * sizeof(char*)));
   argv[0] = const_cast<char*>(arg0);
   for (size_t i = 1; i < count; ++i) argv[i] = va_arg(args, char*);
   argv[count] = nullptr;
+  using exec_v = int (*)(const char*, char* const*);
+  switch (kind) {
+    case exec_list_kind::execl:
+      return reinterpret_cast<exec_v>(passing_target(index_execv))(path, argv);
+    case exec_list_kind::execlp:
+      return reinterpret_cast<exec_v>(passing_target(index_execvp))(path, argv);
+    case exec_list_kind::execle:
+      break;
+  }
+  // The environment follows the terminating null pointer.
+  if (count > 0) va_arg(args, char*);
+  char* const* envp = va_arg(args, char* const*);
+  return reinterpret_cast<int (*)(const char*, char* const*, char* const*)>(passing_target(index_execve))(
+      path, argv, envp);
 }
 
 }  // namespace
@@ -349,41 +347,25 @@ FORKLESS_EXPORT int fcntl64(int fd, int command, ...) {
 FORKLESS_EXPORT int execl(const char* path, const char* arg0, ...) {
   va_list list;
   va_start(list, arg0);
-  size_t count = count_list(arg0, list);
+  int result = exec_list(exec_list_kind::execl, path, arg0, list);
   va_end(list);
-  auto** argv = static_cast<char**>(alloca((count + 1) * sizeof(char*)));
-  va_start(list, arg0);
-  fill_list(argv, arg0, count, list);
-  va_end(list);
-  return reinterpret_cast<int (*)(const char*, char* const*)>(passing_target(index_execv))(path, argv);
+  return result;
 }
 
 FORKLESS_EXPORT int execlp(const char* file, const char* arg0, ...) {
   va_list list;
   va_start(list, arg0);
-  size_t count = count_list(arg0, list);
+  int result = exec_list(exec_list_kind::execlp, file, arg0, list);
   va_end(list);
-  auto** argv = static_cast<char**>(alloca((count + 1) * sizeof(char*)));
-  va_start(list, arg0);
-  fill_list(argv, arg0, count, list);
-  va_end(list);
-  return reinterpret_cast<int (*)(const char*, char* const*)>(passing_target(index_execvp))(file, argv);
+  return result;
 }
 
 FORKLESS_EXPORT int execle(const char* path, const char* arg0, ...) {
   va_list list;
   va_start(list, arg0);
-  size_t count = count_list(arg0, list);
+  int result = exec_list(exec_list_kind::execle, path, arg0, list);
   va_end(list);
-  auto** argv = static_cast<char**>(alloca((count + 1) * sizeof(char*)));
-  va_start(list, arg0);
-  fill_list(argv, arg0, count, list);
-  // The environment follows the terminating null pointer.
-  if (count > 0) va_arg(list, char*);
-  char* const* envp = va_arg(list, char* const*);
-  va_end(list);
-  return reinterpret_cast<int (*)(const char*, char* const*, char* const*)>(passing_target(index_execve))(
-      path, argv, envp);
+  return result;
 }
 
 FORKLESS_EXPORT void exit(int status) noexcept {

@@ -3,34 +3,14 @@
 #include <atomic>
 #include <cerrno>
 #include <dlfcn.h>
-#include <type_traits>
 #include <unistd.h>
 
 #include "front_link.h"
+#include "missing_function.h"
 
 namespace forkless::real {
 namespace {
 
-template <typename Signature>
-struct missing;
-template <typename R, typename... A>
-struct missing<R(A...)> {
-  static R call(A...) {
-    errno = ENOSYS;
-    if constexpr (std::is_pointer_v<R>)
-      return nullptr;
-    else if constexpr (!std::is_void_v<R>)
-      return static_cast<R>(-1);
-  }
-};
-// A variadic one (syscall, fcntl, prctl): its fixed arguments only.
-template <typename R, typename... A>
-struct missing<R(A..., ...)> {
-  static R call(A..., ...) {
-    errno = ENOSYS;
-    return static_cast<R>(-1);
-  }
-};
 
 }  // namespace
 }  // namespace forkless::real

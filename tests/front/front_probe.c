@@ -10,7 +10,9 @@
    front_probe vfork-spawn       a vfork child calls posix_spawn and system
                                  (libc's, on the parent's memory), then _exit
    front_probe race N            N threads posix_spawn /bin/true 20 times each,
-                                 all released at once at the first use */
+                                 all released at once at the first use
+   front_probe exec-lists        forked children run execl, execlp and execle
+                                 (the front turns their lists into an argv) */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <spawn.h>
@@ -102,6 +104,25 @@ int main(int argc, char** argv) {
     printf("child=%d\n", exit_code(status));
     say_core("after");
     return exit_code(status) == 7 ? 0 : 1;
+  }
+  if (strcmp(mode, "exec-lists") == 0) {
+    static char* const env[] = {"CODE=9", NULL};
+    int codes[3];
+    for (int which = 0; which < 3; ++which) {
+      pid_t pid = fork();
+      if (pid == 0) {
+        if (which == 0) execl("/bin/sh", "sh", "-c", "exit 7", (char*)NULL);
+        if (which == 1) execlp("sh", "sh", "-c", "exit 8", (char*)NULL);
+        if (which == 2) execle("/bin/sh", "sh", "-c", "exit $CODE", (char*)NULL, env);
+        _exit(99);
+      }
+      int status = 0;
+      if (pid < 0 || waitpid(pid, &status, 0) != pid) return 1;
+      codes[which] = exit_code(status);
+    }
+    printf("execl=%d execlp=%d execle=%d\n", codes[0], codes[1], codes[2]);
+    say_core("after");
+    return codes[0] == 7 && codes[1] == 8 && codes[2] == 9 ? 0 : 1;
   }
   if (strcmp(mode, "race") == 0) {
     int threads = argc > 2 ? atoi(argv[2]) : 8;

@@ -147,6 +147,16 @@ def test_first_use_race(r):
         raise Failure("no spawn went to a helper once the core was loaded")
 
 
+def test_exec_lists(r):
+    """execl, execlp and execle (argv gathered by the front) give the
+    statuses libc's give, with the core loaded and before it is."""
+    for start, core in (("lazy", "0"), ("eager", "1")):
+        seen = r.probe_run("exec-lists", FORKLESS_HELPER_START=start)
+        if (seen.get("execl"), seen.get("execlp"), seen.get("execle")) != (["7"], ["8"], ["9"]):
+            raise Failure(f"{start}: {seen}")
+        expect_core(seen, "after", core, start)
+
+
 TESTS = {
     "idle": test_idle,
     "first-spawn": test_first_spawn,
@@ -154,6 +164,7 @@ TESTS = {
     "vfork-child": test_vfork_child,
     "core-missing": test_core_missing,
     "first-use-race": test_first_use_race,
+    "exec-lists": test_exec_lists,
 }
 
 
