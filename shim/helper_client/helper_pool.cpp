@@ -522,7 +522,12 @@ void release_helper(helper_lease* lease, bool broken) {
 // A zero slot is an empty one (pid 0, not busy), so the table is not touched.
 void helper_pool_at_load() {
   const settings& config = current_settings();
-  if (!config.enabled || config.mode == spawn_mode::native) return;
+  if (!config.enabled) return;
+  // The first process that loads the library (no FORKLESS_HELPER_START):
+  // its descendants inherit the variable and start lazily, in every mode
+  // (their front then loads the core only if they spawn).
+  if (config.start == helper_start::default_rule) setenv("FORKLESS_HELPER_START", "lazy", 1);
+  if (config.mode == spawn_mode::native) return;
   pool_owner = getpid();
   at_fork_child(&forget_all_after_fork);
   bool eager = config.start == helper_start::eager;
@@ -533,9 +538,7 @@ void helper_pool_at_load() {
     // program copies its descriptor table up to the channel's high number
     // (about 16 us here), every wait for any child reads /proc to hide the
     // helper. There the helper starts at the first call auto sends to it.
-    // Its descendants inherit the variable and start lazily.
     eager = config.mode == spawn_mode::always;
-    setenv("FORKLESS_HELPER_START", "lazy", 1);
   }
   if (!eager) return;
   const char* reason = nullptr;

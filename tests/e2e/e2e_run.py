@@ -478,10 +478,12 @@ def test_helper_start(r):
     starts its helper before main where its spawns go to helpers
     (FORKLESS_MODE=always), and at its first call sent to a helper in auto
     mode (a helper held open taxes the calls that go to libc); its
-    descendants start theirs lazily (the variable is set to lazy for them);
+    descendants start theirs lazily (the variable is set to lazy for them,
+    in every mode, so that they load the core only if they spawn);
     lazy starts none until a spawn; eager starts one in every process."""
     script = 'echo "start=$FORKLESS_HELPER_START"; sleep 30 & echo "sleep=$!"; wait'
     cases = [(None, "always", True, False, "lazy"), (None, None, False, False, "lazy"),
+             (None, "native", False, False, "lazy"),
              ("lazy", "always", False, False, "lazy"), ("eager", None, True, True, "eager")]
     for setting, mode, program_has, descendant_has, inherited in cases:
         env = base_env()
