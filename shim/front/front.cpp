@@ -169,15 +169,43 @@ void note_core_not_loaded(const char* detail) {
   if (fd != STDERR_FILENO) close(fd);
 }
 
-// The core's path: this library's directory and kCoreFileName.
+// The working directory at start, kept only when LD_PRELOAD names a library
+// by a relative path with a directory in it: the loader resolved it from
+// there, and the program may have moved by its first spawn.
+char start_directory[PATH_MAX];
+
+void keep_start_directory_if_needed() {
+  const char* preload = getenv("LD_PRELOAD");
+  if (preload == nullptr) return;
+  // Entries are separated by spaces or colons.
+  for (const char* entry = preload; *entry;) {
+    size_t length = strcspn(entry, " :");
+    const char* slash = static_cast<const char*>(memchr(entry, '/', length));
+    if (length > 0 && entry[0] != '/' && slash != nullptr) {
+      if (getcwd(start_directory, sizeof start_directory) == nullptr) start_directory[0] = '\0';
+      return;
+    }
+    entry += length;
+    if (*entry) ++entry;
+  }
+}
+
+// The core's path: this library's directory and kCoreFileName. A front
+// found by name alone (no slash) has its core found the same way.
 bool core_path(char* path, size_t size) {
   Dl_info info;
   if (dladdr(reinterpret_cast<void*>(&core_state), &info) == 0 || info.dli_fname == nullptr) return false;
   const char* slash = strrchr(info.dli_fname, '/');
   size_t directory = slash ? static_cast<size_t>(slash - info.dli_fname) + 1 : 0;
-  if (directory + sizeof kCoreFileName > size) return false;
-  memcpy(path, info.dli_fname, directory);
-  memcpy(path + directory, kCoreFileName, sizeof kCoreFileName);
+  size_t prefix = 0;
+  if (slash && info.dli_fname[0] != '/' && start_directory[0] != '\0') prefix = strlen(start_directory) + 1;
+  if (prefix + directory + sizeof kCoreFileName > size) return false;
+  if (prefix) {
+    memcpy(path, start_directory, prefix - 1);
+    path[prefix - 1] = '/';
+  }
+  memcpy(path + prefix, info.dli_fname, directory);
+  memcpy(path + prefix + directory, kCoreFileName, sizeof kCoreFileName);
   return true;
 }
 
@@ -248,6 +276,7 @@ __attribute__((constructor(101))) void front_loaded() {
   enabled = !setting_is("FORKLESS", "0");
   if (!enabled) return;
   pthread_atfork(&before_fork, &after_fork_in_parent, &after_fork_in_child);
+  keep_start_directory_if_needed();
   bool lazy = setting_is("FORKLESS_HELPER_START", "lazy");
   bool every_fork = setting_is("FORKLESS_FORK", "learn") || setting_is("FORKLESS_FORK", "all");
   if (!lazy || every_fork) load_core();

@@ -5,6 +5,7 @@
 
    front_probe idle              nothing: the core must stay unloaded
    front_probe system            system("exit 3") (status 3), then the map
+   front_probe chdir-system      chdir("/"), then system("exit 3")
    front_probe fork-alone        fork() with no other thread, child _exit(5)
    front_probe fork-threaded     the same with a second thread running
    front_probe vfork-spawn       a vfork child calls posix_spawn and system
@@ -73,7 +74,8 @@ int main(int argc, char** argv) {
   setvbuf(stdout, NULL, _IONBF, 0);
   say_core("start");
   if (strcmp(mode, "idle") == 0) return 0;
-  if (strcmp(mode, "system") == 0) {
+  if (strcmp(mode, "chdir-system") == 0 && chdir("/") != 0) return 1;
+  if (strcmp(mode, "system") == 0 || strcmp(mode, "chdir-system") == 0) {
     int status = system("exit 3");
     printf("system=%d\n", exit_code(status));
     say_core("after");

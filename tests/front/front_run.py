@@ -32,14 +32,14 @@ class Run:
         os.makedirs(self.work, exist_ok=True)
         self.log = os.path.join(self.work, "forkless.log")
 
-    def probe_run(self, *probe_args, lib=None, expect=0, **settings):
+    def probe_run(self, *probe_args, lib=None, expect=0, cwd=None, **settings):
         """Runs the probe with the library preloaded; returns its key=value
         lines as a dict of lists (e.g. {"start core": ["0"]})."""
         if os.path.exists(self.log):
             os.remove(self.log)
         env = clean_env(LD_PRELOAD=lib or self.lib, FORKLESS_LOG="1", FORKLESS_LOG_FILE=self.log, **settings)
         p = subprocess.run([self.probe] + list(probe_args), env=env, stdin=subprocess.DEVNULL,
-                           capture_output=True, text=True, timeout=120)
+                           capture_output=True, text=True, timeout=120, cwd=cwd)
         if p.returncode != expect:
             raise Failure(f"{probe_args} {settings}: status {p.returncode}, expected {expect}\n"
                           f"stdout: {p.stdout}\nstderr: {p.stderr}\nlog: {self.log_lines()}")
@@ -135,6 +135,20 @@ def test_core_missing(r):
         raise Failure(f"expected one core_not_loaded line per process: {r.log_lines()}")
 
 
+def test_relative_preload(r):
+    """LD_PRELOAD naming the front by a relative path: the core is found from
+    the directory the program started in, even after it moved."""
+    start = os.path.dirname(os.path.dirname(os.path.dirname(r.lib)))  # the build tree
+    relative = os.path.relpath(r.lib, start)
+    seen = r.probe_run("chdir-system", lib=relative, cwd=start, FORKLESS_HELPER_START="lazy",
+                       FORKLESS_MODE="always")
+    if seen.get("system") != ["3"]:
+        raise Failure(f"system() returned {seen.get('system')}")
+    expect_core(seen, "after", "1", "relative LD_PRELOAD, after chdir")
+    if any("core_not_loaded" in l for l in r.log_lines()):
+        raise Failure(f"the core was not found: {r.log_lines()}")
+
+
 def test_first_use_race(r):
     """Eight threads make their first posix_spawn at once: one loads the
     core, the others go to libc meanwhile; every spawn succeeds."""
@@ -165,6 +179,7 @@ TESTS = {
     "core-missing": test_core_missing,
     "first-use-race": test_first_use_race,
     "exec-lists": test_exec_lists,
+    "relative-preload": test_relative_preload,
 }
 
 
