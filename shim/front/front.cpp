@@ -3,13 +3,15 @@
 // happens until a process needs forkless: then it loads the core
 // (libforkless-core.so, beside it) with dlopen and hands every call to it.
 // A process that never spawns pays for a library about the size of an empty
-// one (no constructor work beyond four getenv and one pthread_atfork, no
-// libc imports bound, two pages of code).
+// one (its constructor makes a few getenv calls and one pthread_atfork; its
+// code is three pages).
 //
 // When the core is loaded (may_load below):
-// - at start, from the constructor, in the process that starts its helper
-//   before main (no FORKLESS_HELPER_START=lazy: the launched program) and
-//   wherever every fork must be seen (FORKLESS_FORK=learn or all);
+// - at start, from the constructor, in the first process (no
+//   FORKLESS_HELPER_START=lazy: the launched program, whose core starts its
+//   helper there with FORKLESS_MODE=always and sets the variable for its
+//   descendants) and wherever every fork must be seen (FORKLESS_FORK=learn
+//   or all);
 // - else at the first spawn call: system, popen, posix_spawn, posix_spawnp,
 //   posix_spawn_file_actions_init, and fork() while other threads run;
 // - never in a vfork child (it shares the parent's memory and the loader's
